@@ -1,0 +1,1 @@
+"""The browsing UI: entity pages, class pages, search, query page, report reader, downloads."""
