@@ -4,8 +4,8 @@ Interface used by the web views (keep it stable):
     store.select(query, bindings=None) -> list[dict[str, rdflib term]]
     store.ask(query, bindings=None) -> bool
     store.construct(query, bindings=None) -> rdflib.Graph
-`bindings` maps variable names (without '?') to rdflib terms; backends substitute them safely (never by string
-formatting of user input). The default graph of every query is the union of the ontology, asserted and inferred graphs.
+`bindings` maps variable names (without '?') to rdflib terms; they are bound by a trailing VALUES clause written by
+kg.sparql_terms (never by string formatting of user input), so a query file must not end with its own VALUES. The default graph of every query is the union of the ontology, asserted and inferred graphs.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg.config import Settings
+from kg.sparql_terms import values_clause
 
 
 def to_rdflib(term) -> Node | None:
@@ -58,8 +59,7 @@ class EmbeddedStore:
             self._store.bulk_load(f, ox.RdfFormat.N_QUADS)
 
     def _run(self, query: str, bindings: dict | None):
-        subs = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()}
-        return self._store.query(query, use_default_graph_as_union=True, substitutions=subs or None)
+        return self._store.query(query + values_clause(bindings or {}), use_default_graph_as_union=True)
 
     def select(self, query: str, bindings: dict | None = None) -> list[dict[str, Node]]:
         results = self._run(query, bindings)
