@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 import time
+from decimal import Decimal, InvalidOperation
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +21,7 @@ from pyshacl import validate as shacl_validate
 from rdflib import RDF, RDFS, XSD, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, SKOS, VOID
 
-from kg.config import Settings
+from kg.config import DEFAULT_BASE_IRI, Settings
 
 OA = Namespace("http://www.w3.org/ns/oa#")
 PROV = Namespace("http://www.w3.org/ns/prov#")
@@ -103,9 +104,14 @@ def load_sources(settings: Settings) -> Sources:
 
 
 def load_shapes(settings: Settings) -> Graph:
+    """The SHACL shapes; the namespaces their SPARQL constraints declare follow the configured base."""
     shapes = Graph()
     for path in sorted(settings.shapes_dir.glob("*.ttl")):
-        _parse_into(shapes, path, settings)
+        text = path.read_text(encoding="utf-8").replace(DEFAULT_BASE_IRI, settings.base_iri)
+        try:
+            shapes.parse(data=text, format="turtle", publicID=settings.base_iri)
+        except Exception as exc:
+            raise BuildError(f"{path.relative_to(settings.root)}: cannot parse Turtle: {exc}") from None
     return shapes
 
 
@@ -172,27 +178,50 @@ def enrich_passages(data: Graph, text: str, settings: Settings) -> list[str]:
     return problems
 
 
-def value_as_written(value: Literal) -> list[str]:
-    """Ways a decimal can be written in the report: 2529.0 -> '2529'; 0.50 -> '0.5'; 5.08 -> '5.08'."""
-    d = value.toPython()
-    plain = format(d, "f")
-    if "." in plain:
-        plain = plain.rstrip("0").rstrip(".")
-    return [plain]
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+              "首": 1}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+def parse_written_number(text: str) -> Decimal | None:
+    """The number a written form stands for: '2529' -> 2529, '1.4' -> 1.4, '第二' -> 2, '十四' -> 14, '首' -> 1."""
+    text = text.strip().removeprefix("第")
+    text = text.replace(",", "")
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        pass
+    if not text or any(c not in _CN_DIGITS and c not in _CN_UNITS for c in text):
+        return None
+    total, digit = 0, None
+    for c in text:
+        if c in _CN_DIGITS:
+            digit = _CN_DIGITS[c]
+        else:
+            total += (1 if digit is None else digit) * _CN_UNITS[c]
+            digit = None
+    return Decimal(total + (digit or 0))
 
 
 def figure_problems(data: Graph, settings: Settings) -> list[str]:
-    """Every figure's value as written must appear in the quote of a passage it is derived from."""
+    """Every figure's value as written must stand in the quote of a passage it is derived from, and mean its value."""
     jp, _ = ns(settings)
     problems = []
     for obs in sorted(set(data.subjects(RDF.type, jp.Observation))):
         value = data.value(obs, jp.value)
-        if value is None:
+        written = data.value(obs, jp.valueAsWritten)
+        if value is None or written is None:
             continue  # the shapes report the missing value
         quotes = [str(q) for p in data.objects(obs, PROV.wasDerivedFrom) for q in data.objects(p, jp.exact)]
-        written = value_as_written(value)
-        if not any(w in q for w in written for q in quotes):
-            problems.append(f"{obs}: value {written[0]} does not appear in its quote(s) {quotes!r}")
+        if not any(str(written) in q for q in quotes):
+            problems.append(f"{obs}: value as written {str(written)!r} does not appear in its quote(s) {quotes!r}")
+        meant = parse_written_number(str(written))
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            number = None
+        if meant is None or number is None or meant != number:
+            problems.append(f"{obs}: value {value} does not match the value as written {str(written)!r}")
     return problems
 
 

@@ -22,6 +22,12 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     store: str = "embedded"  # "embedded" or the SPARQL query URL of a remote SPARQL 1.1 server
+    # A remote store's other URLs; empty means derived from the query URL (Oxigraph's /query -> /update, /store).
+    store_update: str = ""  # SPARQL 1.1 Update URL
+    store_gsp: str = ""  # Graph Store Protocol URL; "none" loads through SPARQL Update instead
+    store_user: str = ""  # HTTP basic credentials for the remote store
+    store_password: str = field(default="", repr=False)  # never printed or logged
+    store_connect_timeout: float = 3.0  # seconds to wait for the remote store to accept a connection
     timeout: float = 10.0  # seconds a query may run
     max_rows: int = 10000  # rows returned by a SELECT before the result is cut
     max_query_bytes: int = 65536  # size of a query (or form body) before 413

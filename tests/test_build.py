@@ -1,0 +1,195 @@
+"""The build: validation catches broken data with a readable report, a failed build leaves the last good one alone,
+and a good build writes the dataset with separate asserted and inferred graphs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rdflib import RDF, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import OWL, RDFS, VOID
+
+from kg.build import BuildError, build, run
+from kg.config import DEFAULT_BASE_IRI, PROJECT_ROOT, Settings
+
+JP = Namespace(DEFAULT_BASE_IRI + "def#")
+JPR = Namespace(DEFAULT_BASE_IRI + "id/")
+SCHEMA = Namespace("https://schema.org/")
+
+HEADER = """@prefix jp: <def#> . @prefix jpr: <id/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+"""
+
+GOOD_FIGURE = HEADER + """
+jpr:p-test a jp:Passage ; jp:exact "完成全口径税收598.37亿元" .
+jpr:obs-test a jp:Observation ;
+    rdfs:label "测试"@zh , "Test"@en ;
+    jp:indicator jpr:ind-tax-revenue ; jp:refArea jpr:jinpu ; jp:refPeriod "2021"^^xsd:gYear ;
+    jp:kind jp:Level ; jp:value 598.37 ; jp:valueAsWritten "598.37" ; jp:unitAsWritten "亿元" ;
+    jp:normalizedValue 59837000000.0 ; jp:normalizedUnit jpr:unit-cny ; jp:approximate false ;
+    prov:wasDerivedFrom jpr:p-test .
+"""
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Settings:
+    """A copy of the project's sources (ontology, shapes, the core data, the source text) in a scratch folder."""
+    root = tmp_path / "project"
+    for name in ("ontology", "shapes"):
+        shutil.copytree(PROJECT_ROOT / name, root / name)
+    (root / "data" / "source").mkdir(parents=True)
+    shutil.copyfile(PROJECT_ROOT / "data" / "core.ttl", root / "data" / "core.ttl")
+    shutil.copyfile(PROJECT_ROOT / "data" / "source" / "jinpu-2021-report.txt",
+                    root / "data" / "source" / "jinpu-2021-report.txt")
+    return Settings(root=root, build_dir=root / "build")
+
+
+def write_data(settings: Settings, text: str, name: str = "test.ttl") -> Path:
+    path = settings.data_dir / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_correct_figure_validates(project: Settings) -> None:
+    write_data(project, GOOD_FIGURE)
+    result = run(project)
+    assert result.conforms, result.report_text
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        pytest.param(('jp:unitAsWritten "亿元" ;', ""), ["obs-test", "unitAsWritten", "MinCount", "unit as written"],
+                     id="missing-unit"),
+        pytest.param(('"Test"@en', '"Test"@de'), ["obs-test", "label", "Chinese (@zh) and one in English"],
+                     id="label-not-english"),
+        pytest.param(("598.37亿元\" .", "598.38亿元\" ."), ["p-test", "does not occur verbatim in the source"],
+                     id="quote-not-in-source"),
+        pytest.param(('jp:valueAsWritten "598.37"', 'jp:valueAsWritten "598.3"'),
+                     ["obs-test", "does not match the value as written"], id="value-not-as-written"),
+        pytest.param(("59837000000.0", "5983700000.0"), ["obs-test", "normalized value does not match"],
+                     id="normalization-off-by-ten"),
+        pytest.param(("jp:approximate false", "jp:approximate true"), ["obs-test", "qualifier as written"],
+                     id="approximate-without-qualifier"),
+        pytest.param(("jp:kind jp:Level", "jp:kind jp:YearOnYearGrowth"), ["obs-test", "jp:growthOf"],
+                     id="growth-without-level"),
+        pytest.param(("jp:refArea jpr:jinpu ;", "jp:refArea jpr:jinpu , jpr:dalian ;"),
+                     ["obs-test", "refArea", "MaxCount", "exactly one reference area"], id="two-areas"),
+        pytest.param(("prov:wasDerivedFrom jpr:p-test .", "."), ["obs-test", "wasDerivedFrom", "jp:Passage"],
+                     id="no-provenance"),
+    ],
+)
+def test_broken_figure_fails_with_a_report_naming_node_constraint_and_message(
+    project: Settings, change: tuple[str, str], expected: list[str]
+) -> None:
+    old, new = change
+    assert old in GOOD_FIGURE
+    write_data(project, GOOD_FIGURE.replace(old, new, 1))
+    result = run(project)
+    assert not result.conforms
+    for text in expected:
+        assert text in result.report_text, result.report_text
+
+
+def test_share_over_100_percent_fails(project: Settings) -> None:
+    write_data(project, HEADER + """
+jpr:p-test a jp:Passage ; jp:exact "外贸进出口总额分别占大连市的45%和57%" .
+jpr:obs-test a jp:Observation ; rdfs:label "测试"@zh , "Test"@en ;
+    jp:indicator jpr:ind-foreign-trade ; jp:refArea jpr:jinpu ; jp:refPeriod "2021"^^xsd:gYear ;
+    jp:kind jp:Share ; jp:shareOfIndicator jpr:ind-foreign-trade ; jp:parentArea jpr:dalian ;
+    jp:value 570 ; jp:valueAsWritten "57" ; jp:unitAsWritten "%" ;
+    jp:normalizedValue 5.7 ; jp:normalizedUnit jpr:unit-ratio ; jp:approximate false ;
+    prov:wasDerivedFrom jpr:p-test .
+""")
+    result = run(project)
+    assert not result.conforms
+    assert "between 0 and 100" in result.report_text
+    assert "obs-test" in result.report_text
+
+
+def test_turtle_syntax_error_names_the_file(project: Settings) -> None:
+    write_data(project, HEADER + "jpr:x a jp:Place ; rdfs:label \"未闭合 .\n", name="broken.ttl")
+    with pytest.raises(BuildError, match=r"data/broken\.ttl: cannot parse Turtle"):
+        run(project)
+
+
+def test_plan_must_stay_a_plan(project: Settings) -> None:
+    write_data(project, HEADER + """
+jpr:p-test a jp:Passage ; jp:exact "推动泰星能源三期项目落地" .
+jpr:plan a jp:Plan ; rdfs:label "计划"@zh , "Plan"@en ; prov:wasDerivedFrom jpr:p-test ; jp:planItem jpr:act .
+jpr:act a jp:PlannedAction ; rdfs:label "任务"@zh , "Action"@en ; prov:wasDerivedFrom jpr:p-test ;
+    jp:planned false .
+""")
+    result = run(project)
+    assert not result.conforms
+    assert "plans stay plans" in result.report_text
+
+
+def test_failed_build_leaves_the_last_good_build_untouched(project: Settings) -> None:
+    write_data(project, GOOD_FIGURE)
+    build(project)
+    before = {p.name: p.read_bytes() for p in project.build_dir.iterdir()}
+    write_data(project, GOOD_FIGURE.replace('jp:unitAsWritten "亿元" ;', ""))
+    env = dict(os.environ, KG_ROOT=str(project.root))
+    proc = subprocess.run([sys.executable, "-m", "kg.cli", "build"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1
+    assert "build failed" in proc.stderr and "unit as written" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    after = {p.name: p.read_bytes() for p in project.build_dir.iterdir()}
+    assert after == before
+    assert not [p for p in project.build_dir.parent.iterdir() if p.name.startswith(".build-")]
+
+
+def test_build_writes_named_graphs_exports_and_void(project: Settings) -> None:
+    write_data(project, GOOD_FIGURE)
+    result = build(project)
+    out = project.build_dir
+    for name in ("dataset.trig", "dataset.nq", "dataset.ttl", "dataset.nt", "dataset.jsonld", "ontology.ttl",
+                 "void.ttl", "validation.ttl", "manifest.json", "shapes.ttl", "source.txt"):
+        assert (out / name).stat().st_size > 0, name
+    ds = Dataset()
+    ds.parse(out / "dataset.trig", format="trig")
+    graphs = {str(g.identifier): len(g) for g in ds.graphs() if len(g)}
+    for name, graph in (("ontology", result.ontology), ("asserted", result.asserted), ("inferred", result.inferred)):
+        assert graphs[project.graph_iri(name)] == len(graph) > 0
+    for fmt, name in (("nt", "dataset.nt"), ("json-ld", "dataset.jsonld"), ("turtle", "dataset.ttl")):
+        g = Graph().parse(out / name, format=fmt)
+        assert len(g) == len(result.ontology + result.asserted + result.inferred), name
+    void = Graph().parse(out / "void.ttl")
+    ds_node = URIRef(DEFAULT_BASE_IRI + "void#dataset")
+    assert int(void.value(ds_node, VOID.triples)) == len(result.ontology + result.asserted + result.inferred)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["conforms"] is True and manifest["triples"]["inferred"] == len(result.inferred)
+
+
+def test_inferences_are_separate_useful_and_not_trivial(project: Settings) -> None:
+    write_data(project, GOOD_FIGURE)
+    result = build(project)
+    inferred, asserted = result.inferred, result.asserted
+    assert not set(inferred) & set(asserted)
+    # transitive located-in, its inverse, and the schema.org alignment
+    assert (JPR.jinpu, JP.locatedIn, JPR.liaoning) in inferred
+    assert (JPR.china, JP.contains, JPR.jinpu) in inferred
+    assert (JPR.jinpu, SCHEMA.containedInPlace, JPR.dalian) in inferred
+    assert (JPR.jinpu, RDF.type, SCHEMA.Place) in inferred
+    for s, p, o in inferred:
+        assert not isinstance(s, Literal)
+        assert o not in (OWL.Thing, RDFS.Resource), (s, p, o)
+        assert not (p in (OWL.sameAs, RDFS.subClassOf) and s == o), (s, p, o)
+
+
+def test_relative_iris_follow_the_base_setting(project: Settings) -> None:
+    write_data(project, GOOD_FIGURE)
+    other = Settings(root=project.root, build_dir=project.build_dir, base_iri="http://example.org/kg/")
+    result = run(other)
+    assert result.conforms, result.report_text
+    assert (URIRef("http://example.org/kg/id/jinpu"), RDF.type,
+            URIRef("http://example.org/kg/def#District")) in result.asserted
+    assert not [t for t in result.asserted if DEFAULT_BASE_IRI in str(t[0])]
