@@ -1,0 +1,221 @@
+"""Data correctness, checked independently of the build code: the source is the published text, every quote stands
+in it verbatim, every figure's value stands in its quote, approximations are flagged, labels are as written."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from rdflib import RDF, Graph, Literal, Namespace
+from rdflib.namespace import RDFS, SKOS
+
+from kg.config import DEFAULT_BASE_IRI, PROJECT_ROOT
+
+SOURCE = PROJECT_ROOT / "data" / "source" / "jinpu-2021-report.txt"
+SOURCE_SHA256 = "ab727830033bec770b23b062ede9339e45b8f5fff21b12c6c1b3ebcf25b2415a"
+JP = Namespace(DEFAULT_BASE_IRI + "def#")
+JPR = Namespace(DEFAULT_BASE_IRI + "id/")
+PROV = Namespace("http://www.w3.org/ns/prov#")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# Words that make a number approximate or a lower bound when they stand right before / after it.
+BEFORE = ("约", "超", "突破", "近", "高达超")
+AFTER = ("余", "左右", "以上", "多")
+
+
+@pytest.fixture(scope="module")
+def text() -> str:
+    return SOURCE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def data() -> Graph:
+    g = Graph()
+    for path in sorted((PROJECT_ROOT / "data").rglob("*.ttl")):
+        g.parse(path, format="turtle", publicID=DEFAULT_BASE_IRI)
+    return g
+
+
+def observations(data: Graph) -> list:
+    return sorted(set(data.subjects(RDF.type, JP.Observation)))
+
+
+def quotes_of(data: Graph, node) -> list[str]:
+    return [str(q) for p in data.objects(node, PROV.wasDerivedFrom) for q in data.objects(p, JP.exact)]
+
+
+def number(written: str) -> Decimal:
+    digits = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "首": 1}
+    w = written.removeprefix("第")
+    if re.fullmatch(r"\d+(\.\d+)?", w):
+        return Decimal(w)
+    if w in digits:
+        return Decimal(digits[w])
+    m = re.fullmatch(r"([一二三四五六七八九])?十([一二三四五六七八九])?", w)
+    if m:
+        return Decimal((digits[m[1]] if m[1] else 1) * 10 + (digits[m[2]] if m[2] else 0))
+    raise AssertionError(f"unexpected written number {written!r}")
+
+
+def test_source_is_the_published_text() -> None:
+    assert hashlib.sha256(SOURCE.read_bytes()).hexdigest() == SOURCE_SHA256
+    shared = PROJECT_ROOT.parent / "shared" / "source" / "jinpu-2021-report.txt"
+    if shared.exists():
+        assert shared.read_bytes() == SOURCE.read_bytes()
+    note = PROJECT_ROOT / "data" / "source" / "README.md"
+    assert "January 2022" in note.read_text(encoding="utf-8")
+
+
+def test_every_quote_occurs_verbatim_in_the_source(data: Graph, text: str) -> None:
+    passages = set(data.subjects(RDF.type, JP.Passage))
+    assert len(passages) >= 50
+    missing = [(str(p), str(q)) for p in passages for q in data.objects(p, JP.exact) if str(q) not in text]
+    assert not missing
+
+
+def test_every_figure_value_appears_in_its_quote(data: Graph) -> None:
+    problems = []
+    for obs in observations(data):
+        written = str(data.value(obs, JP.valueAsWritten))
+        value = data.value(obs, JP.value).toPython()
+        quotes = quotes_of(data, obs)
+        if not any(written in q for q in quotes):
+            problems.append(f"{obs}: {written!r} not in {quotes!r}")
+        elif number(written) != Decimal(str(value)):
+            problems.append(f"{obs}: value {value} != written {written!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_approximate_figures_are_flagged(data: Graph) -> None:
+    """A figure whose number stands right after 约/超/突破/近 or right before 余/左右/以上 is approximate."""
+    problems = []
+    for obs in observations(data):
+        written = str(data.value(obs, JP.valueAsWritten))
+        unit = str(data.value(obs, JP.unitAsWritten))
+        approximate = data.value(obs, JP.approximate).toPython()
+        for q in quotes_of(data, obs):
+            for m in re.finditer(re.escape(written), q):
+                before = q[: m.start()]
+                after = q[m.end():]
+                if after.startswith(unit):
+                    after = after[len(unit):]
+                # a digit right before or after means this match is part of another number
+                if (before and before[-1].isdigit()) or (q[m.end():m.end() + 1].isdigit()):
+                    continue
+                qualified = before.endswith(BEFORE) or q[m.end():].startswith(AFTER) or after.startswith(AFTER)
+                if qualified and not approximate:
+                    problems.append(f"{obs}: {q!r} qualifies {written!r} but jp:approximate is false")
+    assert not problems, "\n".join(problems)
+
+
+def test_there_are_about_a_hundred_figures_each_complete(data: Graph) -> None:
+    obs = observations(data)
+    assert len(obs) >= 100, len(obs)
+    for o in obs:
+        for prop in (JP.indicator, JP.refArea, JP.refPeriod, JP.value, JP.unitAsWritten, JP.kind, JP.approximate):
+            assert data.value(o, prop) is not None, (o, prop)
+
+
+@pytest.mark.parametrize(
+    ("indicator", "kind", "value", "unit", "normalized"),
+    [
+        ("ind-gdp", "Level", "2529", "亿元", "252900000000"),
+        ("ind-gdp", "YearOnYearGrowth", "9", "%", "0.09"),
+        ("ind-fixed-asset-investment", "Level", "400", "亿元", "40000000000"),
+        ("ind-industrial-output", "Level", "3570", "亿元", "357000000000"),
+        ("ind-industrial-output", "YearOnYearGrowth", "14.5", "%", "0.145"),
+        ("ind-foreign-capital", "Level", "11.42", "亿美元", "1142000000"),
+        ("ind-foreign-capital", "Multiple", "6.5", "倍", "6.5"),
+        ("ind-foreign-trade", "Level", "2570", "亿元", "257000000000"),
+        ("ind-disposable-income", "Level", "5.2", "万元", "52000"),
+        ("ind-disposable-income", "YearOnYearGrowth", "7.3", "%", "0.073"),
+        ("ind-budget-revenue", "Level", "210.32", "亿元", "21032000000"),
+        ("ind-tax-revenue", "Level", "598.37", "亿元", "59837000000"),
+    ],
+)
+def test_headline_figures(data: Graph, indicator: str, kind: str, value: str, unit: str, normalized: str) -> None:
+    """The district's headline 2021 figures, as the report's second paragraph states them."""
+    found = [
+        o for o in data.subjects(JP.indicator, JPR[indicator])
+        if data.value(o, JP.kind) == JP[kind] and data.value(o, JP.refArea) == JPR.jinpu
+        and Decimal(str(data.value(o, JP.value))) == Decimal(value)
+    ]
+    assert len(found) == 1, found
+    o = found[0]
+    assert str(data.value(o, JP.unitAsWritten)) == unit
+    assert Decimal(str(data.value(o, JP.normalizedValue))) == Decimal(normalized)
+    assert str(data.value(o, JP.refPeriod)) == "2021"
+
+
+def test_shares_of_dalian(data: Graph) -> None:
+    shares = {
+        Decimal(str(data.value(o, JP.value)))
+        for o in data.subjects(JP.parentArea, JPR.dalian)
+        if data.value(o, JP.kind) == JP.Share
+    }
+    assert {Decimal("45"), Decimal("57"), Decimal("26.8"), Decimal("46.6"), Decimal("23.7"), Decimal("26.7")} <= shares
+
+
+ENTITY_CLASSES = ("Place", "District", "City", "Province", "Country", "Region", "NaturalPlace", "Park", "Facility",
+                  "Industry", "IndustrialChain", "Organization", "GovernmentBody", "Enterprise", "Platform", "Event",
+                  "Program", "Project", "Designation", "Person", "Layout", "IndustryGroup")
+
+
+def test_every_node_has_chinese_and_english_labels(data: Graph) -> None:
+    problems = []
+    for s in set(data.subjects(RDF.type, None)):
+        if not str(s).startswith(DEFAULT_BASE_IRI):
+            continue
+        labels = list(data.objects(s, RDFS.label))
+        zh = [lbl for lbl in labels if isinstance(lbl, Literal) and lbl.language == "zh"]
+        en = [lbl for lbl in labels if isinstance(lbl, Literal) and lbl.language == "en"]
+        if any(t in (JP.Passage,) for t in data.objects(s, RDF.type)):
+            continue  # passage labels are written by the build
+        if len(zh) != 1 or len(en) != 1:
+            problems.append(f"{s}: zh={zh} en={en}")
+        elif CJK.search(str(en[0])):
+            problems.append(f"{s}: English label has Chinese characters: {en[0]!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_entity_chinese_names_are_as_written(data: Graph, text: str) -> None:
+    """Named entities carry the report's own wording as their Chinese label or an alternative label."""
+    problems = []
+    for cls in ENTITY_CLASSES:
+        for s in set(data.subjects(RDF.type, JP[cls])):
+            names = [str(n) for p in (RDFS.label, SKOS.altLabel) for n in data.objects(s, p)
+                     if isinstance(n, Literal) and n.language == "zh"]
+            if not any(n in text for n in names):
+                problems.append(f"{s}: none of {names} occurs in the report")
+    assert not problems, "\n".join(problems)
+
+
+def test_plans_stay_plans(data: Graph) -> None:
+    actions = set(data.subjects(RDF.type, JP.PlannedAction))
+    assert actions, "the 2022 work list is in the graph"
+    for a in actions:
+        assert data.value(a, JP.planned).toPython() is True
+    for obs in observations(data):
+        if data.value(obs, JP.planned) == Literal(True):
+            assert str(data.value(obs, JP.refPeriod)) == "2022", obs
+
+
+def test_every_entity_and_figure_is_traceable(data: Graph) -> None:
+    untraced = []
+    for cls in ENTITY_CLASSES + ("Observation", "Indicator", "Relation", "Award", "Acquisition",
+                                 "CooperationAgreement", "Plan", "PlannedAction"):
+        for s in set(data.subjects(RDF.type, JP[cls])):
+            if not quotes_of(data, s):
+                untraced.append(str(s))
+    assert not untraced
+
+
+def test_data_files_are_split_by_theme() -> None:
+    names = {p.name for p in (PROJECT_ROOT / "data").glob("*.ttl")}
+    assert {"core.ttl", "economy.ttl", "industry.ttl", "projects.ttl", "innovation.ttl", "opening-up.ttl",
+            "livelihood.ttl", "news.ttl"} <= names
+    for path in (PROJECT_ROOT / "data").glob("*.ttl"):
+        # IRIs are relative to the one base setting, never spelled out in a data file
+        assert DEFAULT_BASE_IRI not in path.read_text(encoding="utf-8"), path
