@@ -193,3 +193,18 @@ def test_relative_iris_follow_the_base_setting(project: Settings) -> None:
     assert (URIRef("http://example.org/kg/id/jinpu"), RDF.type,
             URIRef("http://example.org/kg/def#District")) in result.asserted
     assert not [t for t in result.asserted if DEFAULT_BASE_IRI in str(t[0])]
+
+
+def test_kg_stats_prints_counts_per_class(project: Settings) -> None:
+    write_data(project, GOOD_FIGURE)
+    env = dict(os.environ, KG_ROOT=str(project.root))
+    stale = subprocess.run([sys.executable, "-m", "kg.cli", "stats"], env=env, capture_output=True, text=True)
+    assert stale.returncode == 1 and "run `kg build` first" in stale.stderr
+    subprocess.run([sys.executable, "-m", "kg.cli", "build"], env=env, check=True, capture_output=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "kg.cli", "stats"], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    counts = {line.split()[-1]: int(line.split()[-2]) for line in proc.stdout.splitlines()}
+    assert counts[DEFAULT_BASE_IRI + "def#Observation"] == 1
+    assert counts[DEFAULT_BASE_IRI + "def#District"] == 1
+    # inferred types count too: the district, city, province and country are all administrative areas
+    assert counts[DEFAULT_BASE_IRI + "def#AdministrativeArea"] == 5
