@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import owlrl
+import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
 from rdflib import RDF, RDFS, XSD, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, SKOS, VOID
@@ -227,34 +228,42 @@ def figure_problems(data: Graph, settings: Settings) -> list[str]:
 
 def validate(ontology: Graph, data: Graph, shapes: Graph) -> tuple[bool, Graph, str]:
     """SHACL validation of the data, with the ontology's class hierarchy in view."""
+    # The ontology's own individuals (statuses, kinds of figure) are range targets, so it is validated with the data.
+    combined = Graph()
+    combined += ontology
+    combined += data
     conforms, report_graph, report_text = shacl_validate(
-        data, shacl_graph=shapes, ont_graph=ontology, inference="none", advanced=True, allow_warnings=True
+        combined, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
     )
     return bool(conforms), report_graph, report_text
 
 
 def _reasoner_input(ontology: Graph, data: Graph) -> Graph:
+    """What OWL 2 RL rules can act on: the ontology's axioms, rdf:type statements, and data triples whose property
+    the ontology says something about (sub-property, domain, range, inverse, characteristics). The ontology has no
+    class restrictions or owl:sameAs, so a triple whose property carries no axiom, or a type whose class has no
+    superclass, cannot take part in an inference; leaving those (and every label and text) out makes the closure
+    several times faster with the same result (tests/test_build.py compares it with the closure of everything)."""
+    axiom_properties = {RDFS.subPropertyOf, RDFS.domain, RDFS.range, OWL.inverseOf, OWL.equivalentProperty}
+    described = {s for s, p, _ in ontology if p in axiom_properties} | {o for _, p, o in ontology if p == OWL.inverseOf}
+    described |= {s for s, o in ontology.subject_objects(RDF.type)
+                  if o in (OWL.TransitiveProperty, OWL.SymmetricProperty, OWL.FunctionalProperty)}
+    literal_ok = _literal_axioms(ontology)
+    # rdf:type matters only for classes the ontology places under another class (cax-sco, cax-eqc).
+    typed = set(ontology.subjects(RDFS.subClassOf, None)) | set(ontology.subjects(OWL.equivalentClass, None))
     g = Graph()
-    for graph in (ontology, data):
-        for s, p, o in graph:
-            if p in TEXT_PROPERTIES:
-                continue
-            if isinstance(o, Literal) and p not in _literal_properties_with_axioms(ontology):
-                continue
+    for s, p, o in ontology:
+        if p not in TEXT_PROPERTIES and not isinstance(o, Literal):
+            g.add((s, p, o))
+    for s, p, o in data:
+        if (p == RDF.type and o in typed) or (p in described and (not isinstance(o, Literal) or p in literal_ok)):
             g.add((s, p, o))
     return g
 
 
-_AXIOM_CACHE: dict[int, set] = {}
-
-
-def _literal_properties_with_axioms(ontology: Graph) -> set:
-    key = id(ontology)
-    if key not in _AXIOM_CACHE:
-        props = set(ontology.subjects(RDFS.subPropertyOf, None)) | set(ontology.subjects(OWL.equivalentProperty, None))
-        _AXIOM_CACHE.clear()
-        _AXIOM_CACHE[key] = props
-    return _AXIOM_CACHE[key]
+def _literal_axioms(ontology: Graph) -> set:
+    """Datatype properties with a super-property, whose literal values are restated under it."""
+    return set(ontology.subjects(RDFS.subPropertyOf, None))
 
 
 def _trivial(s, p, o) -> bool:
@@ -380,27 +389,51 @@ def void_description(result: BuildResult, settings: Settings) -> Graph:
     return g
 
 
+def _ox(term):
+    """An rdflib term as a pyoxigraph term (the exports are written by Oxigraph's serializers: fast and standard)."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if term.language:
+        return ox.Literal(str(term), language=term.language)
+    return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
+
+
+def _triples(graph: Graph) -> list:
+    """Triples sorted by subject and property, so the serializers group them into readable blocks."""
+    ordered = sorted(graph, key=lambda t: (isinstance(t[0], BNode), str(t[0]), str(t[1]), str(t[2])))
+    return [ox.Triple(_ox(s), _ox(p), _ox(o)) for s, p, o in ordered]
+
+
+def prefixes(settings: Settings) -> dict[str, str]:
+    """Prefixes written into Turtle and TriG exports."""
+    return {prefix: str(uri) for prefix, uri in _bind(Graph(), settings).namespaces()
+            if prefix in {"jp", "jpr", "rdf", "rdfs", "xsd", "owl", "skos", "prov", "qb", "oa", "dcterms", "void",
+                          "schema", "org", "sdmx-dimension", "sdmx-measure", "sdmx-attribute"}}
+
+
 def write(result: BuildResult, sources_hashes: dict[str, str], settings: Settings) -> Path:
     """Write every artefact to a fresh folder, then swap it in for build/ so readers never see half a build."""
     out = settings.build_dir
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out.parent))
     try:
-        ds = Dataset()
+        pre = prefixes(settings)
+        quads, union = [], []
         for name, graph in (("ontology", result.ontology), ("asserted", result.asserted), ("inferred", result.inferred)):
-            named = ds.graph(URIRef(settings.graph_iri(name)))
-            for t in graph:
-                named.add(t)
-        _bind(ds, settings)
-        ds.serialize(tmp / "dataset.trig", format="trig")
-        ds.serialize(tmp / "dataset.nq", format="nquads")
-        union = _bind(Graph(), settings)
-        for graph in (result.ontology, result.asserted, result.inferred):
-            union += graph
-        union.serialize(tmp / "dataset.ttl", format="turtle")
-        union.serialize(tmp / "dataset.nt", format="nt", encoding="utf-8")
-        union.serialize(tmp / "dataset.jsonld", format="json-ld", auto_compact=True)
-        _bind(result.ontology, settings).serialize(tmp / "ontology.ttl", format="turtle")
+            g_iri = ox.NamedNode(settings.graph_iri(name))
+            triples = _triples(graph)
+            union += triples
+            quads += [ox.Quad(t.subject, t.predicate, t.object, g_iri) for t in triples]
+        ox.serialize(quads, str(tmp / "dataset.trig"), ox.RdfFormat.TRIG, prefixes=pre)
+        ox.serialize(quads, str(tmp / "dataset.nq"), ox.RdfFormat.N_QUADS)
+        union = sorted(set(union), key=lambda t: (isinstance(t.subject, ox.BlankNode), str(t.subject), str(t.predicate),
+                                                  str(t.object)))
+        ox.serialize(union, str(tmp / "dataset.ttl"), ox.RdfFormat.TURTLE, prefixes=pre)
+        ox.serialize(union, str(tmp / "dataset.nt"), ox.RdfFormat.N_TRIPLES)
+        ox.serialize(union, str(tmp / "dataset.jsonld"), ox.RdfFormat.JSON_LD)
+        ox.serialize(_triples(result.ontology), str(tmp / "ontology.ttl"), ox.RdfFormat.TURTLE, prefixes=pre)
         shutil.copyfile(settings.source_file, tmp / "source.txt")
         for path in sorted(settings.shapes_dir.glob("*.ttl")):
             shutil.copyfile(path, tmp / path.name)
@@ -413,7 +446,7 @@ def write(result: BuildResult, sources_hashes: dict[str, str], settings: Setting
             "conforms": result.conforms,
             "graphs": {name: settings.graph_iri(name) for name in ("ontology", "asserted", "inferred")},
             "triples": {"ontology": len(result.ontology), "asserted": len(result.asserted),
-                        "inferred": len(result.inferred)},
+                        "inferred": len(result.inferred), "union": len(union)},
             "sources": sources_hashes,
             "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
         }
