@@ -1,0 +1,160 @@
+"""The UI in a real browser (Playwright driving Debian's Chromium, headless) against a live server: clicking through
+home -> class page -> entity page -> source passage, running a canned query and following a result, the language
+switch, phone width, no requests leaving the site, and content negotiation with a real RDF client (rdflib).
+
+Screenshots of the home page, the district's page and the query page are written to $KG_SCREENSHOT_DIR when it is
+set (`KG_SCREENSHOT_DIR=docs/screenshots python -m pytest tests/test_browser.py -k screenshots` refreshes the
+committed ones), else to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import requests
+from rdflib import RDFS, Graph, Literal, URIRef
+
+from tests.fixtures_web import BASE
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US", base_url=live_server)
+    context.set_default_timeout(15000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def test_home_to_class_to_entity_to_source_passage(page):
+    page.goto("/")
+    page.locator('.class-list a[href="/class/District"]').click()
+    page.wait_for_url(re.compile(r"/class/District$"))
+    assert page.locator("h1").inner_text() == "District"
+    page.locator('table.members a[href="/page/jinpu"]').click()
+    page.wait_for_url(re.compile(r"/page/jinpu$"))
+    assert page.locator("h1").inner_text() == "Jinpu New District"
+    assert page.locator("figure.chart svg").count() >= 1
+    page.locator("#sources a", has_text="Read in the report").first.click()
+    page.wait_for_url(re.compile(r"/report#p-"))
+    anchor = urlparse(page.url).fragment
+    target = page.locator(f'[id="{anchor}"] + mark')
+    assert target.count() == 1
+    assert page.evaluate("document.querySelector(':target') !== null")
+    box = target.bounding_box()
+    assert box is not None and 0 <= box["y"] < 900  # scrolled into view
+
+
+def test_run_a_canned_query_and_follow_a_result_link(page):
+    page.goto("/query")
+    page.locator(".canned a", has_text="Projects with their enterprises").click()
+    page.wait_for_url(re.compile(r"/query\?name=03-projects"))
+    rows = page.locator("table.results-table tbody tr")
+    assert rows.count() > 0
+    first = page.locator("table.results-table tbody tr td a").first
+    name = first.inner_text()
+    first.click()
+    page.wait_for_url(re.compile(r"/page/"))
+    assert page.locator("h1").inner_text() == name
+
+
+def test_editor_highlights_and_runs_with_ctrl_enter(page):
+    page.goto("/query")
+    area = page.locator("#query-text")
+    area.fill("SELECT ?district WHERE { ?district a <https://w3id.org/jinpu-kg/def#District> }")
+    assert page.locator(".highlight .tok-kw").count() >= 2
+    assert page.locator(".highlight .tok-var").count() >= 2
+    area.press("Control+Enter")
+    page.wait_for_selector("table.results-table")
+    assert page.locator("table.results-table a", has_text="Jinpu New District").count() == 1
+
+
+def test_search_box(page):
+    page.goto("/")
+    page.locator("header .search input").fill("金普")
+    page.locator("header .search input").press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q="))
+    assert page.locator('ol.hits a[href="/page/jinpu"]').count() == 1
+
+
+def test_language_switch_persists(page):
+    page.goto("/page/jinpu")
+    assert page.locator("h1").inner_text() == "Jinpu New District"
+    page.locator("a.lang-switch").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "金普新区"
+    page.goto("/")
+    assert "金普新区" in page.locator("h1").inner_text()
+    page.goto("/page/dalian")
+    assert page.locator("h1").inner_text() == "大连市"
+    page.locator("a.lang-switch").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Dalian"
+
+
+@pytest.mark.parametrize("path", ["/", "/page/jinpu", "/query?name=03-projects", "/report", "/class/Observation",
+                                  "/page/def"])
+def test_phone_width_needs_no_sideways_scrolling(browser, live_server, path):
+    context = browser.new_context(viewport={"width": 375, "height": 800}, base_url=live_server, is_mobile=True)
+    pg = context.new_page()
+    pg.goto(path)
+    width = pg.evaluate("document.documentElement.scrollWidth")
+    context.close()
+    assert width <= 375
+
+
+def test_pages_load_nothing_from_elsewhere(page, live_server):
+    host = urlparse(live_server).netloc
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if urlparse(r.url).netloc not in (host, "") else None)
+    for path in ("/", "/page/jinpu", "/query?name=01-headline-figures", "/report", "/search?q=dalian"):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+    assert outside == []
+
+
+def test_rdflib_dereferences_the_entity_iri(live_server):
+    g = Graph()
+    g.parse(live_server + "/id/jinpu")  # rdflib asks for RDF and follows the 303
+    jinpu = URIRef(BASE + "id/jinpu")
+    assert (jinpu, RDFS.label, Literal("金普新区", lang="zh")) in g
+    for fmt in ("turtle", "json-ld", "xml", "nt"):
+        assert (jinpu, RDFS.label, Literal("Jinpu New District", lang="en")) in Graph().parse(
+            live_server + "/id/jinpu", format=fmt)
+    resp = requests.get(live_server + "/id/jinpu", headers={"Accept": "text/html"}, allow_redirects=False)
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/page/jinpu")
+
+
+def test_screenshots(browser, live_server, tmp_path):
+    out = Path(os.environ.get("KG_SCREENSHOT_DIR") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server, locale="en-US")
+    pg = context.new_page()
+    for path, name, full in (("/?lang=en", "home.png", True), ("/page/jinpu?lang=en", "entity-jinpu.png", False),
+                             ("/query?name=03-projects&lang=en", "query.png", False)):
+        pg.goto(path)
+        pg.wait_for_load_state("networkidle")
+        pg.screenshot(path=str(out / name), full_page=full)
+        assert (out / name).stat().st_size > 20_000
+    context.close()

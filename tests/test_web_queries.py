@@ -1,0 +1,109 @@
+"""The canned queries (each answers a real question about the report, and returns rows on the real build) and the
+query page that runs them."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from kg.sparql import run_user_query
+from kg.web import canned
+
+QUERIES = canned.load_all()
+
+
+def test_there_are_at_least_ten_canned_queries_with_titles_and_descriptions():
+    assert len(QUERIES) >= 10
+    for q in QUERIES:
+        assert q.title and q.description and q.title_zh and q.description_zh, q.name
+
+
+def test_the_pages_own_queries_say_what_they_answer_and_take_bindings():
+    """Bindings are appended as a VALUES clause, so no query file may end with its own."""
+    from kg.web.site import SPARQL_DIR
+
+    files = sorted(SPARQL_DIR.glob("*.rq"))
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("# "), path.name
+        assert not re.search(r"VALUES\s*(\([^)]*\)|\?\w+)\s*\{[^}]*\}\s*$", text, re.IGNORECASE), path.name
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[q.name for q in QUERIES])
+def test_canned_query_returns_rows_on_the_real_build(web_app, query):
+    with web_app.app_context():
+        result = run_user_query(query.text)
+    assert result.kind == "select"
+    assert result.rows, f"{query.name} returned no rows"
+
+
+def test_canned_queries_follow_the_configured_base():
+    q = canned.load_all("http://example.org/kg/")[0]
+    assert "http://example.org/kg/def#" in q.text and "w3id.org/jinpu-kg" not in q.text
+
+
+def test_query_page_runs_a_canned_query_and_shows_labels_and_links(web_client):
+    resp = web_client.get("/query?name=03-projects&lang=en")
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "Projects with their enterprises" in body
+    assert '<table class="results-table">' in body
+    assert re.search(r'<td><a href="/page/[^"]+" title="https://w3id.org/jinpu-kg/id/[^"]+">[^<]+</a>', body)
+    assert ">https://w3id.org/jinpu-kg/id/" not in body  # labels, not raw IRIs
+
+
+def test_query_page_offers_every_download_format_and_a_share_link(web_client):
+    body = web_client.get("/query?name=05-shares-of-dalian").get_data(as_text=True)
+    links = [html.unescape(h) for h in re.findall(r'href="([^"]*)"', body)]
+    formats = {parse_qs(urlparse(h).query)["format"][0] for h in links if h.startswith("/sparql?")}
+    assert formats == {"json", "xml", "csv", "tsv"}
+    share = next(h for h in links if h.startswith("/query?query="))
+    assert "jp:parentArea" in parse_qs(urlparse(share).query)["query"][0]
+
+
+def test_download_links_work_against_the_endpoint(web_client):
+    body = web_client.get("/query?name=05-shares-of-dalian").get_data(as_text=True)
+    link = next(html.unescape(h) for h in re.findall(r'href="(/sparql\?[^"]*)"', body) if "format=csv" in h)
+    resp = web_client.get(link)
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert "figure" in resp.get_data(as_text=True).splitlines()[0]
+
+
+def test_graph_queries_offer_rdf_downloads(web_client):
+    body = web_client.get("/query", query_string={
+        "query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 5"}).get_data(as_text=True)
+    assert "format=ttl" in html.unescape(body) and "format=jsonld" in html.unescape(body)
+
+
+def test_ask_query(web_client):
+    body = web_client.get("/query", query_string={"query": "ASK { ?s ?p ?o }"}).get_data(as_text=True)
+    assert '<p class="big">true</p>' in body
+
+
+def test_query_errors_are_shown_with_their_status(web_client):
+    resp = web_client.get("/query", query_string={"query": "SELECT nonsense {"})
+    assert resp.status_code == 400 and "Query error" in resp.get_data(as_text=True)
+    resp = web_client.get("/query", query_string={"query": "INSERT DATA { <a:a> <a:b> <a:c> }"})
+    assert 400 <= resp.status_code < 500
+
+
+def test_query_text_is_reflected_escaped(web_client):
+    evil = 'SELECT * WHERE { ?s ?p "</textarea><script>alert(1)</script>" }'
+    body = web_client.get("/query", query_string={"query": evil}).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in body and "&lt;/textarea&gt;&lt;script&gt;" in body
+
+
+def test_oversized_query_is_413(web_app, web_client):
+    limit = web_app.config["KG_SETTINGS"].max_query_bytes
+    resp = web_client.post("/query", data={"query": "#" + "x" * limit})
+    assert resp.status_code == 413
+
+
+def test_query_page_without_a_query_shows_the_editor_and_the_list(web_client):
+    body = web_client.get("/query").get_data(as_text=True)
+    assert 'id="query-text"' in body and "/static/editor.js" in body
+    assert body.count("/query?name=") >= 10
