@@ -12,9 +12,11 @@ def create_app(settings: Settings | None = None, store=None) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config["KG_SETTINGS"] = settings
-    app.extensions["kg_store"] = store if store is not None else open_store(settings)
+    app.extensions["kg_store"] = store = store if store is not None else open_store(settings)
 
+    from kg import sparql
     from kg.web import views
 
+    sparql.init_app(app, settings, store)
     app.register_blueprint(views.bp)
     return app

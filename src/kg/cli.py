@@ -1,4 +1,4 @@
-"""The `kg` command: build, validate, stats (and load, serve)."""
+"""The `kg` command: build, validate, stats, load (and serve)."""
 
 from __future__ import annotations
 
@@ -57,6 +57,25 @@ def cmd_stats(args) -> int:
     return 0
 
 
+def cmd_load(args) -> int:
+    import json
+
+    from kg.load import LoadError, load
+
+    settings = load_settings(base_iri=args.base_iri, store=args.store, store_gsp=args.gsp, store_update=args.update)
+    if settings.store == "embedded":
+        print("kg load needs a remote store: --store URL (or KG_STORE), its SPARQL query URL", file=sys.stderr)
+        return 2
+    try:
+        report = load(settings, force=args.force, timeout=args.timeout,
+                      progress=None if args.json else (lambda message: print(message, file=sys.stderr)))
+    except (LoadError, ValueError) as exc:
+        print(f"kg load: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(report.as_dict(), indent=2) if args.json else report.text())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kg", description="Jinpu KG: build, validate and serve the knowledge graph.")
     parser.add_argument("--base-iri", help="dataset IRI base (env KG_BASE_IRI)")
@@ -64,6 +83,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("build", help="validate, infer and write build/").set_defaults(func=cmd_build)
     sub.add_parser("validate", help="run SHACL validation and source checks only").set_defaults(func=cmd_validate)
     sub.add_parser("stats", help="print instance counts per class of the current build").set_defaults(func=cmd_stats)
+    loader = sub.add_parser("load", help="push the build to a remote SPARQL store (staged, verified, switched at once)")
+    loader.add_argument("--store", help="SPARQL 1.1 query URL of the store (env KG_STORE)")
+    loader.add_argument("--gsp", help="its Graph Store Protocol URL, or 'none' (env KG_STORE_GSP)")
+    loader.add_argument("--update", help="its SPARQL 1.1 Update URL (env KG_STORE_UPDATE)")
+    loader.add_argument("--force", action="store_true", help="load even if the store already holds this build")
+    loader.add_argument("--timeout", type=float, default=600.0, help="seconds each request may take (default 600)")
+    loader.add_argument("--json", action="store_true", help="print the report as JSON")
+    loader.set_defaults(func=cmd_load)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -82,9 +82,10 @@ def _py(term: Node | None):
 class Site:
     """The dataset as the pages see it. One per app; built lazily and thread-safely."""
 
-    def __init__(self, settings: Settings, store):
+    def __init__(self, settings: Settings, store, version: str = ""):
         self.settings = settings
         self.store = store
+        self.version = version  # the store's data version these tables were read from
         self.iris = IriMap(settings.base_iri)
         self.prefixes = {"jp": self.iris.def_ns, "jpr": self.iris.id_ns, **vocab.PREFIXES}
         self._queries: dict[str, str] = {}
@@ -408,10 +409,15 @@ def start_warmup(app) -> threading.Thread:
 
 
 def site() -> Site:
-    """The Site of the current app (created on first use)."""
+    """The Site of the current app, created on first use and again whenever the store holds other data (a remote
+    store after `kg load`): its tables are read from one version of the data."""
+    from kg import sparql
+
     app = current_app
+    service = app.extensions.get(sparql.EXTENSION)
+    version = service.version if service is not None else ""  # refreshed in the background, never waited for
     s = app.extensions.get(EXTENSION_KEY)
-    if s is None or s.store is not app.extensions["kg_store"]:
-        s = Site(app.config["KG_SETTINGS"], app.extensions["kg_store"])
+    if s is None or s.store is not app.extensions["kg_store"] or s.version != version:
+        s = Site(app.config["KG_SETTINGS"], app.extensions["kg_store"], version)
         app.extensions[EXTENSION_KEY] = s
     return s
