@@ -138,7 +138,7 @@ def test_failed_build_leaves_the_last_good_build_untouched(project: Settings) ->
     write_data(project, GOOD_FIGURE.replace('jp:unitAsWritten "亿元" ;', ""))
     env = dict(os.environ, KG_ROOT=str(project.root))
     proc = subprocess.run([sys.executable, "-m", "kg.cli", "build"], env=env, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, check=False)
     assert proc.returncode == 1
     assert "build failed" in proc.stderr and "unit as written" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -198,10 +198,12 @@ def test_relative_iris_follow_the_base_setting(project: Settings) -> None:
 def test_kg_stats_prints_counts_per_class(project: Settings) -> None:
     write_data(project, GOOD_FIGURE)
     env = dict(os.environ, KG_ROOT=str(project.root))
-    stale = subprocess.run([sys.executable, "-m", "kg.cli", "stats"], env=env, capture_output=True, text=True)
+    stale = subprocess.run([sys.executable, "-m", "kg.cli", "stats"], env=env, capture_output=True, text=True,
+                           check=False)
     assert stale.returncode == 1 and "run `kg build` first" in stale.stderr
     subprocess.run([sys.executable, "-m", "kg.cli", "build"], env=env, check=True, capture_output=True, timeout=120)
-    proc = subprocess.run([sys.executable, "-m", "kg.cli", "stats"], env=env, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "kg.cli", "stats"], env=env, capture_output=True, text=True,
+                          check=False)
     assert proc.returncode == 0, proc.stderr
     counts = {line.split()[-1]: int(line.split()[-2]) for line in proc.stdout.splitlines()}
     assert counts[DEFAULT_BASE_IRI + "def#Observation"] == 1

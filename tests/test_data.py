@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from rdflib import RDF, Graph, Literal, Namespace
@@ -102,8 +101,7 @@ def test_approximate_figures_are_flagged(data: Graph) -> None:
             for m in re.finditer(re.escape(written), q):
                 before = q[: m.start()]
                 after = q[m.end():]
-                if after.startswith(unit):
-                    after = after[len(unit):]
+                after = after.removeprefix(unit)
                 # a digit right before or after means this match is part of another number
                 if (before and before[-1].isdigit()) or (q[m.end():m.end() + 1].isdigit()):
                     continue
@@ -144,8 +142,8 @@ def test_every_number_in_the_report_is_a_figure(data: Graph, text: str) -> None:
     excluded = [(m.start(), m.end()) for pattern in NOT_FIGURES for m in re.finditer(pattern, text)]
     missing = []
     for m in re.finditer(r"\d+(?:\.\d+)?", text):
-        inside = lambda ranges: any(s <= m.start() and m.end() <= e for s, e in ranges)  # noqa: E731
-        if not inside(spans) and not inside(excluded):
+        start, end = m.span()
+        if not any(s <= start and end <= e for s, e in spans + excluded):
             missing.append(f"{m.group()} at {m.start()}: …{text[max(0, m.start() - 12):m.end() + 8]}…")
     assert not missing, "numbers with no observation:\n" + "\n".join(missing)
 
@@ -204,7 +202,7 @@ def test_shares_of_dalian(data: Graph) -> None:
         for o in data.subjects(JP.parentArea, JPR.dalian)
         if data.value(o, JP.kind) == JP.Share
     }
-    assert {Decimal("45"), Decimal("57"), Decimal("26.8"), Decimal("46.6"), Decimal("23.7"), Decimal("26.7")} <= shares
+    assert {Decimal(45), Decimal(57), Decimal("26.8"), Decimal("46.6"), Decimal("23.7"), Decimal("26.7")} <= shares
 
 
 ENTITY_CLASSES = ("Place", "District", "City", "Province", "Country", "Region", "NaturalPlace", "Park", "Facility",

@@ -14,13 +14,13 @@ README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
 def example_queries() -> list[str]:
     section = README.split("## Example queries", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```sparql\n(.*?)```", section, flags=re.S)
+    return re.findall(r"```sparql\n(.*?)```", section, flags=re.DOTALL)
 
 
 def test_readme_opens_with_a_two_command_quickstart() -> None:
     first_section = README.split("\n## ", 2)[1]
     assert first_section.startswith("Quickstart")
-    block = re.search(r"```sh\n(.*?)```", first_section, flags=re.S).group(1)
+    block = re.search(r"```sh\n(.*?)```", first_section, flags=re.DOTALL).group(1)
     commands = [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
     assert len(commands) == 2
     assert "python server.py" in commands[0]

@@ -11,15 +11,15 @@ import os
 import shutil
 import tempfile
 import time
-from decimal import Decimal, InvalidOperation
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import owlrl
 import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
-from rdflib import RDF, RDFS, XSD, BNode, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, SKOS, VOID
 
 from kg.config import DEFAULT_BASE_IRI, Settings
@@ -83,7 +83,7 @@ def _sha256(path: Path) -> str:
 def _parse_into(graph: Graph, path: Path, settings: Settings) -> None:
     try:
         graph.parse(path, format="turtle", publicID=settings.base_iri)
-    except Exception as exc:  # rdflib raises several parser exception types
+    except Exception as exc:  # noqa: BLE001 - rdflib's parsers raise many exception types; all mean bad Turtle
         raise BuildError(f"{path.relative_to(settings.root)}: cannot parse Turtle: {exc}") from None
 
 
@@ -111,7 +111,7 @@ def load_shapes(settings: Settings) -> Graph:
         text = path.read_text(encoding="utf-8").replace(DEFAULT_BASE_IRI, settings.base_iri)
         try:
             shapes.parse(data=text, format="turtle", publicID=settings.base_iri)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - as in _parse_into
             raise BuildError(f"{path.relative_to(settings.root)}: cannot parse Turtle: {exc}") from None
     return shapes
 
@@ -279,11 +279,9 @@ def _trivial(s, p, o) -> bool:
         return True
     if p in (OWL.differentFrom, OWL.AllDifferent, RDFS.domain, RDFS.range):
         return True
-    if p == RDF.type and isinstance(o, URIRef) and str(o).startswith(VOCAB_NAMESPACES) and o not in (
-        OWL.TransitiveProperty, OWL.SymmetricProperty, OWL.ObjectProperty, OWL.DatatypeProperty
-    ):
-        return True
-    return False
+    # types from the RDF/OWL vocabulary restate the vocabulary, except the property characteristics
+    return (p == RDF.type and isinstance(o, URIRef) and str(o).startswith(VOCAB_NAMESPACES)
+            and o not in (OWL.TransitiveProperty, OWL.SymmetricProperty, OWL.ObjectProperty, OWL.DatatypeProperty))
 
 
 def infer(ontology: Graph, data: Graph) -> Graph:
@@ -341,7 +339,7 @@ def _bind(graph: Graph, settings: Settings) -> Graph:
 
 def void_description(result: BuildResult, settings: Settings) -> Graph:
     """VoID: the dataset, one subset per named graph, class and property partitions, dumps and endpoint."""
-    jp, jpr = ns(settings)
+    _, jpr = ns(settings)
     base = settings.base_iri
     g = _bind(Graph(), settings)
     ds = URIRef(base + "void#dataset")
@@ -442,7 +440,7 @@ def write(result: BuildResult, sources_hashes: dict[str, str], settings: Setting
         (tmp / "validation.txt").write_text(result.report_text, encoding="utf-8")
         manifest = {
             "base_iri": settings.base_iri,
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "conforms": result.conforms,
             "graphs": {name: settings.graph_iri(name) for name in ("ontology", "asserted", "inferred")},
             "triples": {"ontology": len(result.ontology), "asserted": len(result.asserted),

@@ -63,7 +63,7 @@ class Settings:
         """Named graph IRI: name is 'ontology', 'asserted' or 'inferred'."""
         return f"{self.base_iri}graph/{name}"
 
-    def with_overrides(self, **overrides) -> "Settings":
+    def with_overrides(self, **overrides) -> Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
