@@ -17,7 +17,8 @@ from kg import load as kgload
 from kg.cli import main
 from kg.config import Settings
 from kg.load import LoadError, load, read_build, stored_hash
-from kg.remote import RemoteStore, StoreUnavailable, ox_term
+from kg.rdfterms import to_rdflib as ox_term
+from kg.remote import RemoteStore, StoreUnavailable
 
 GRAPHS = ("ontology", "asserted", "inferred")
 

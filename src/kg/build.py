@@ -23,6 +23,7 @@ from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, SKOS, VOID
 
 from kg.config import DEFAULT_BASE_IRI, Settings
+from kg.rdfterms import to_oxigraph
 
 OA = Namespace("http://www.w3.org/ns/oa#")
 PROV = Namespace("http://www.w3.org/ns/prov#")
@@ -387,21 +388,10 @@ def void_description(result: BuildResult, settings: Settings) -> Graph:
     return g
 
 
-def _ox(term):
-    """An rdflib term as a pyoxigraph term (the exports are written by Oxigraph's serializers: fast and standard)."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if term.language:
-        return ox.Literal(str(term), language=term.language)
-    return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
-
-
 def _triples(graph: Graph) -> list:
     """Triples sorted by subject and property, so the serializers group them into readable blocks."""
     ordered = sorted(graph, key=lambda t: (isinstance(t[0], BNode), str(t[0]), str(t[1]), str(t[2])))
-    return [ox.Triple(_ox(s), _ox(p), _ox(o)) for s, p, o in ordered]
+    return [ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in ordered]
 
 
 def prefixes(settings: Settings) -> dict[str, str]:

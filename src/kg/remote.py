@@ -29,6 +29,7 @@ from requests.adapters import HTTPAdapter
 from werkzeug.exceptions import BadGateway, ServiceUnavailable
 
 from kg.config import Settings
+from kg.rdfterms import to_rdflib
 from kg.sparql_terms import iri, values_clause
 from kg.store import BackendUnavailable, ExecutionError, QueryRejected, QueryResult
 
@@ -158,19 +159,6 @@ def json_term(binding: dict) -> Node:
     raise RemoteStoreError(f"unsupported term type in results: {kind!r}")
 
 
-def ox_term(term) -> Node:
-    """A pyoxigraph term as an rdflib term, keeping the lexical form of literals exactly."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise RemoteStoreError(f"unsupported term {term!r}")
-
-
 class _Body(io.RawIOBase):
     """A response body as a file, read within the request's deadline; errors become StoreUnavailable/StoreTimeout.
 
@@ -276,7 +264,7 @@ class RemoteStore:
         g = Graph()
         try:
             for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES):
-                g.add((ox_term(t.subject), ox_term(t.predicate), ox_term(t.object)))
+                g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
         except SyntaxError as exc:
             raise StoreUnavailable(f"the store at {self.name} sent a broken graph: {exc}") from None
         return g

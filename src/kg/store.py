@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import pyoxigraph as ox
 
 from kg.config import Settings
+from kg.rdfterms import to_oxigraph, to_rdflib  # noqa: F401 - re-exported for the protocol and page layers
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -110,38 +111,6 @@ class QueryExecutor(Protocol):
         where), BackendUnavailable when the store cannot answer.
         """
         ...
-
-
-def to_rdflib(term) -> Node | None:
-    from rdflib import BNode, Literal, URIRef
-
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise TypeError(f"unsupported term {term!r}")
-
-
-def to_oxigraph(term: Node):
-    from rdflib import BNode, Literal, URIRef
-
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"unsupported term {term!r}")
 
 
 class EmbeddedStore:
