@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import tempfile
@@ -285,15 +286,57 @@ def _trivial(s, p, o) -> bool:
             and o not in (OWL.TransitiveProperty, OWL.SymmetricProperty, OWL.ObjectProperty, OWL.DatatypeProperty))
 
 
-def infer(ontology: Graph, data: Graph) -> Graph:
-    """OWL 2 RL closure (owlrl) of ontology + data, minus what was asserted and minus trivial triples."""
-    closure = _reasoner_input(ontology, data)
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(closure)
+def _chain_properties(ontology: Graph) -> set:
+    """Transitive properties and every property tied to one by inverse, sub- or equivalent-property axioms: their
+    triples form chains that only a reasoner seeing all of them can close."""
+    links = (OWL.inverseOf, RDFS.subPropertyOf, OWL.equivalentProperty)
+    chain = set(ontology.subjects(RDF.type, OWL.TransitiveProperty))
+    while True:
+        more = {o for p in chain for link in links for o in ontology.objects(p, link)}
+        more |= {s for p in chain for link in links for s in ontology.subjects(link, p)}
+        if more <= chain:
+            return chain
+        chain |= more
+
+
+def _close(triples: list) -> list:
+    """The OWL 2 RL closure of one part (runs in a worker process)."""
+    graph = Graph(store="SimpleMemory")  # no named-graph bookkeeping: faster for owlrl's many lookups
+    for t in triples:
+        graph.add(t)
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(graph)
+    return list(graph)
+
+
+def infer(ontology: Graph, data: Graph, parts: int | None = None) -> Graph:
+    """OWL 2 RL closure (owlrl) of ontology + data, minus what was asserted and minus trivial triples.
+
+    The ontology has no class restrictions, no owl:sameAs and no inverse-functional properties, so every rule it
+    triggers looks at one data triple, or at the triples of one subject (functional properties), or along chains of
+    transitive properties, and only chain triples yield chain triples. So the chains are closed in one job and the
+    rest of the data, split by subject, in others, each with the closed ontology, on every core; the union of the
+    closures is the closure of the whole (tests/test_build.py checks this against one closure of everything)."""
+    reasoner_input = _reasoner_input(ontology, data)
+    chain = _chain_properties(ontology)
+    schema = _close([t for t in reasoner_input if t in ontology])  # small; every job starts from it closed
+    chains = [t for t in reasoner_input if t[1] in chain and t not in ontology]
+    rest = [t for t in reasoner_input if t[1] not in chain and t not in ontology]
+    parts = parts or max(1, min(4, os.cpu_count() or 1))
+    buckets: list[list] = [[] for _ in range(parts)]
+    for t in rest:
+        buckets[int(hashlib.md5(str(t[0]).encode()).hexdigest(), 16) % parts].append(t)
+    jobs = [schema + chains] + [schema + bucket for bucket in buckets]
+    if parts == 1:
+        closures = [_close(job) for job in jobs]
+    else:
+        with multiprocessing.get_context("fork").Pool(parts) as pool:
+            closures = pool.map(_close, jobs, chunksize=1)
     inferred = Graph()
-    for t in closure:
-        if t in data or t in ontology or _trivial(*t):
-            continue
-        inferred.add(t)
+    for closure in closures:
+        for t in closure:
+            if t in data or t in ontology or _trivial(*t):
+                continue
+            inferred.add(t)
     return inferred
 
 
