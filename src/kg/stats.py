@@ -12,7 +12,8 @@ def class_counts(settings: Settings) -> list[tuple[str, str, int]]:
     ds = Dataset()
     ds.parse(settings.build_dir / "dataset.nq", format="nquads")
     onto = ds.graph(URIRef(settings.graph_iri("ontology")))
-    data = ds.graph(URIRef(settings.graph_iri("asserted"))) + ds.graph(URIRef(settings.graph_iri("inferred")))
+    # all three graphs: the controlled terms (statuses, kinds of figure) are individuals of the ontology graph
+    data = onto + ds.graph(URIRef(settings.graph_iri("asserted"))) + ds.graph(URIRef(settings.graph_iri("inferred")))
     rows = []
     for cls in set(onto.subjects(RDF.type, URIRef("http://www.w3.org/2002/07/owl#Class"))):
         n = len(set(data.subjects(RDF.type, cls)))
