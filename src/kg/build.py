@@ -183,11 +183,12 @@ def enrich_passages(data: Graph, text: str, settings: Settings) -> list[str]:
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
               "首": 1}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 
 
 def parse_written_number(text: str) -> Decimal | None:
-    """The number a written form stands for: '2529' -> 2529, '1.4' -> 1.4, '第二' -> 2, '十四' -> 14, '首' -> 1."""
+    """The number a written form stands for: '2529' -> 2529, '1.4' -> 1.4, '第二' -> 2, '十四' -> 14, '首' -> 1,
+    '万' -> 10000 (as in 万亿)."""
     text = text.strip().removeprefix("第")
     text = text.replace(",", "")
     try:
