@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -52,7 +52,6 @@ class BuildError(Exception):
 class Sources:
     ontology: Graph
     data: Graph
-    files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
 
 
 @dataclass
@@ -92,18 +91,14 @@ def _parse_into(graph: Graph, path: Path, settings: Settings) -> None:
 def load_sources(settings: Settings) -> Sources:
     """Parse ontology/*.ttl and data/**/*.ttl; relative IRIs resolve against the configured base."""
     ontology, data = Graph(), Graph()
-    files = {}
     for path in sorted(settings.ontology_dir.glob("*.ttl")):
         _parse_into(ontology, path, settings)
-        files[str(path.relative_to(settings.root))] = _sha256(path)
     data_files = sorted(settings.data_dir.rglob("*.ttl"))
     if not data_files:
         raise BuildError(f"no data files under {settings.data_dir.relative_to(settings.root)}/")
     for path in data_files:
         _parse_into(data, path, settings)
-        files[str(path.relative_to(settings.root))] = _sha256(path)
-    files[str(settings.source_file.relative_to(settings.root))] = _sha256(settings.source_file)
-    return Sources(ontology=ontology, data=data, files=files)
+    return Sources(ontology=ontology, data=data)
 
 
 def load_shapes(settings: Settings) -> Graph:
