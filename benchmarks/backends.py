@@ -171,7 +171,7 @@ def main() -> None:
 
     from kg.build import build, is_stale
     from kg.config import load_settings
-    from kg.load import load
+    from kg.store.loader import load
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(build_dir=args.build_dir or Path(tmp) / "build")

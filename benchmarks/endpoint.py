@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "src"))
 import pyoxigraph as ox
 
 from kg.config import load_settings
-from kg.sparql_terms import iri, string
+from kg.rdf.sparql_text import iri, string
 
 QUERIES = Path(__file__).parent / "queries"
 JSON = "application/sparql-results+json"

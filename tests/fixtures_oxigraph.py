@@ -145,7 +145,7 @@ def oxigraph_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
 @pytest.fixture(scope="session")
 def oxigraph_server(oxigraph_servers, build_settings: Settings) -> OxigraphServer:
     """The session's Oxigraph server, holding the session's build (loaded by `kg load`)."""
-    from kg.load import load
+    from kg.store.loader import load
 
     server = oxigraph_servers()
     load(server.settings(build_settings))

@@ -9,7 +9,7 @@ import pytest
 
 from kg.app import create_app
 from kg.config import Settings
-from kg.load import load
+from kg.store.loader import load
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ import requests
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from kg import load as kgload
+from kg.store import loader as kgload
 from kg.cli import main
 from kg.config import Settings
-from kg.load import LoadError, load, read_build, stored_hash
-from kg.rdfterms import to_rdflib as ox_term
-from kg.remote import RemoteStore, StoreUnavailable
+from kg.store.loader import LoadError, load, read_build, stored_hash
+from kg.rdf.terms import to_rdflib as ox_term
+from kg.store.remote import RemoteStore, StoreUnavailable
 
 GRAPHS = ("ontology", "asserted", "inferred")
 
@@ -292,9 +292,9 @@ def test_remote_kg_load_command_reports_graphs_counts_and_time(
 def test_remote_store_version_follows_the_loaded_build(
     oxigraph_servers, build_settings: Settings, tmp_path: Path, monkeypatch
 ) -> None:
-    import kg.remote
+    import kg.store.remote
 
-    monkeypatch.setattr(kg.remote, "VERSION_TTL", 0.0)
+    monkeypatch.setattr(kg.store.remote, "VERSION_TTL", 0.0)
     server = oxigraph_servers()
     store = RemoteStore(server.settings(build_settings))
     assert store.version == ""
@@ -307,7 +307,7 @@ def test_remote_store_version_follows_the_loaded_build(
 def test_remote_switch_whose_answer_is_lost_is_confirmed_from_the_record(
     oxigraph_servers, build_settings: Settings, tmp_path: Path, monkeypatch
 ) -> None:
-    from kg.remote import StoreTimeout
+    from kg.store.remote import StoreTimeout
 
     server = oxigraph_servers()
     load(server.settings(build_settings))

@@ -19,8 +19,10 @@ from rdflib import XSD, BNode, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from kg.config import Settings
-from kg.remote import Endpoints, RemoteStore, StoreQueryError, StoreTimeout, StoreUnavailable, redact
-from kg.store import BackendUnavailable, EmbeddedStore, QueryRejected
+from kg.store.remote import Endpoints, RemoteStore, StoreQueryError, StoreTimeout, StoreUnavailable, redact
+from kg.sparql.errors import status_of
+from kg.store import BackendUnavailable, QueryRejected
+from kg.store.embedded import EmbeddedStore
 
 PREFIXES = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX jp: <https://w3id.org/jinpu-kg/def#>
@@ -289,7 +291,7 @@ def test_remote_sends_this_dataset_with_every_query(fake_store, build_settings: 
 
 
 def test_remote_store_recovers_when_the_server_comes_back(oxigraph_servers, build_settings: Settings) -> None:
-    from kg.load import load
+    from kg.store.loader import load
 
     server = oxigraph_servers()
     settings = server.settings(build_settings, timeout=5.0)
@@ -364,11 +366,11 @@ def test_remote_execute_reads_only_what_is_consumed(remote: RemoteStore) -> None
 def test_remote_execute_errors_are_execution_errors(remote: RemoteStore) -> None:
     with pytest.raises(QueryRejected) as info:
         remote.execute("SELECT ?x WHERE { ?x }", default_graphs=remote.graphs, named_graphs=(), timeout=5)
-    assert info.value.status == 400
+    assert status_of(info.value) == 400
     down = RemoteStore(Settings(store=f"http://127.0.0.1:{_unused_port()}/query"))
     with pytest.raises(BackendUnavailable) as info:
         down.execute("ASK {}", default_graphs=(), named_graphs=(), timeout=5)
-    assert info.value.status == 503 and "not reachable" in info.value.message
+    assert status_of(info.value) == 503 and "not reachable" in info.value.message
 
 
 def test_remote_execute_opens_in_a_worker_process(remote: RemoteStore) -> None:

@@ -19,7 +19,8 @@ from rdflib import RDFS, Literal, URIRef
 from kg.app import create_app
 from kg.config import Settings
 from kg.sparql import EXTENSION, QueryError, run_user_query
-from kg.store import EmbeddedStore, QueryExecutor, Store
+from kg.store import QueryExecutor, Store
+from kg.store.embedded import EmbeddedStore
 
 ROOT = Path(__file__).resolve().parents[1]
 JINPU = URIRef("https://w3id.org/jinpu-kg/id/jinpu")
@@ -101,7 +102,7 @@ def test_confined_worker_cannot_connect_even_to_loopback() -> None:
     pid = os.fork()
     if pid == 0:  # the child: confine, then try both a plain socket and pyoxigraph's SERVICE client
         try:
-            from kg.sandbox import confine
+            from kg.sparql.sandbox import confine
 
             report = confine(network=False, memory_bytes=2**30)
             outcome = "on" if any(line.endswith(": on") for line in report) else "off"

@@ -6,8 +6,9 @@ import pyoxigraph as ox
 import pytest
 
 from kg.config import Settings
-from kg.sparql_formats import negotiate, prefixes_for, render
-from kg.sparql_policy import QueryCheck, QueryError, check_query, resolve_dataset, spec_unescape, views
+from kg.rdf.vocab import prefixes_for
+from kg.sparql.results import negotiate, render
+from kg.sparql.policy import QueryCheck, QueryError, check_query, resolve_dataset, spec_unescape, views
 
 SETTINGS = Settings()
 OWN = tuple(SETTINGS.graph_iri(n) for n in ("ontology", "asserted", "inferred"))

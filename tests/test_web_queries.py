@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from kg.sparql import run_user_query
-from kg.web import canned
+from kg.web import examples
 
-QUERIES = canned.load_all()
+QUERIES = examples.load_all()
 
 
 def test_there_are_at_least_ten_canned_queries_with_titles_and_descriptions():
@@ -23,9 +23,9 @@ def test_there_are_at_least_ten_canned_queries_with_titles_and_descriptions():
 
 def test_the_pages_own_queries_say_what_they_answer_and_take_bindings():
     """Bindings are appended as a VALUES clause, so no query file may end with its own."""
-    from kg.web.site import SPARQL_DIR
+    from kg.web.dataset_index import QUERIES_DIR
 
-    files = sorted(SPARQL_DIR.glob("*.rq"))
+    files = sorted(QUERIES_DIR.glob("*.rq"))
     assert files
     for path in files:
         text = path.read_text(encoding="utf-8")
@@ -42,7 +42,7 @@ def test_canned_query_returns_rows_on_the_real_build(web_app, query):
 
 
 def test_canned_queries_follow_the_configured_base():
-    q = canned.load_all("http://example.org/kg/")[0]
+    q = examples.load_all("http://example.org/kg/")[0]
     assert "http://example.org/kg/def#" in q.text and "w3id.org/jinpu-kg" not in q.text
 
 

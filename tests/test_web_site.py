@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from kg import sparql
-from kg.web.site import site
+from kg.store.base import DataVersion
+from kg.web.dataset_index import site
 
 
 def test_tables_are_read_again_when_the_store_version_changes(web_app: Flask, monkeypatch) -> None:
     current = {"version": "build-1"}
-    monkeypatch.setattr(sparql.SparqlService, "version", property(lambda self: current["version"]))
+    monkeypatch.setattr(DataVersion, "get", lambda self: current["version"])
     with web_app.app_context():
         first = site()
         assert first.version == "build-1"
@@ -28,7 +28,7 @@ def test_tables_are_read_again_when_the_store_version_changes(web_app: Flask, mo
 @pytest.mark.parametrize("path", ["/", "/class/Observation", "/page/jinpu"])
 def test_pages_answer_after_the_version_changes(web_app: Flask, monkeypatch, path: str) -> None:
     current = {"version": "a"}
-    monkeypatch.setattr(sparql.SparqlService, "version", property(lambda self: current["version"]))
+    monkeypatch.setattr(DataVersion, "get", lambda self: current["version"])
     client = web_app.test_client()
     assert client.get(path).status_code == 200
     current["version"] = "b"

@@ -1,11 +1,13 @@
-"""The Flask app factory: one store opened at start-up, the SPARQL protocol and the browsing views as blueprints."""
+"""The Flask app factory, composition only: open the store, mount the SPARQL protocol, mount the pages, warm up."""
 
 from __future__ import annotations
 
 from flask import Flask
 
+from kg import sparql, web
 from kg.config import Settings, load_settings
 from kg.store import open_store
+from kg.web.dataset_index import VERSION_KEY
 
 
 def create_app(settings: Settings | None = None, store=None) -> Flask:
@@ -13,10 +15,10 @@ def create_app(settings: Settings | None = None, store=None) -> Flask:
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config["KG_SETTINGS"] = settings
     app.extensions["kg_store"] = store = store if store is not None else open_store(settings)
-
-    from kg import sparql
-    from kg.web import views
-
-    sparql.init_app(app, settings, store)
-    app.register_blueprint(views.bp)
+    service = sparql.init_app(app, settings, store)
+    app.extensions[VERSION_KEY] = service.data_version  # one version of the data for the endpoint and the pages
+    web.init_app(app)
     return app
+
+
+__all__ = ["create_app"]

@@ -1,4 +1,4 @@
-"""The `kg` command: build, validate, stats, load (and serve)."""
+"""The `kg` command: build, validate, stats, load, serve."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import sys
 import time
 
 from kg import build as kgbuild
+from kg.artifacts import is_stale
 from kg.config import load_settings
+from kg.server import add_arguments as add_server_arguments
 
 
 def _settings(args):
@@ -44,10 +46,10 @@ def cmd_validate(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from kg.stats import class_counts
+    from kg.build.stats import class_counts
 
     settings = _settings(args)
-    if kgbuild.is_stale(settings):
+    if is_stale(settings):
         print("build is missing or stale: run `kg build` first", file=sys.stderr)
         return 1
     rows = class_counts(settings)
@@ -60,7 +62,7 @@ def cmd_stats(args) -> int:
 def cmd_load(args) -> int:
     import json
 
-    from kg.load import LoadError, load
+    from kg.store.loader import LoadError, load
 
     settings = load_settings(base_iri=args.base_iri, store=args.store, store_gsp=args.gsp, store_update=args.update)
     if settings.store == "embedded":
@@ -74,6 +76,12 @@ def cmd_load(args) -> int:
         return 1
     print(json.dumps(report.as_dict(), indent=2) if args.json else report.text())
     return 0
+
+
+def cmd_serve(args) -> int:
+    from kg.server import run
+
+    return run(args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     loader.add_argument("--timeout", type=float, default=600.0, help="seconds each request may take (default 600)")
     loader.add_argument("--json", action="store_true", help="print the report as JSON")
     loader.set_defaults(func=cmd_load)
+    server = sub.add_parser("serve", help="serve the pages and the SPARQL endpoint (builds first if needed)")
+    add_server_arguments(server).set_defaults(func=cmd_serve)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from kg.artifacts import BuildArtifacts, is_stale
 from kg.config import Settings, load_settings
 
 log = logging.getLogger("kg.server")
@@ -23,17 +24,17 @@ def default_processes() -> int:
 
 def ensure_build(settings: Settings) -> None:
     """Build if the build is missing or older than its sources; keep serving the last good build if that fails."""
-    from kg import build as kgbuild
-
-    if not kgbuild.is_stale(settings):
+    if not is_stale(settings):
         return
-    dataset = settings.build_dir / "dataset.nq"
-    print(f"kg: {'rebuilding stale' if dataset.exists() else 'building missing'} build in {settings.build_dir}",
+    from kg import build as kgbuild  # the build's libraries (owlrl, pyshacl) only when there is something to build
+
+    exists = BuildArtifacts(settings.build_dir).exists()
+    print(f"kg: {'rebuilding stale' if exists else 'building missing'} build in {settings.build_dir}",
           file=sys.stderr, flush=True)
     try:
         kgbuild.build(settings)
     except kgbuild.BuildError as exc:
-        if not dataset.exists():
+        if not exists:
             raise SystemExit(f"kg: the build failed and there is no earlier build to serve:\n{exc}") from None
         print(f"kg: the build failed; serving the last good build instead:\n{exc}", file=sys.stderr, flush=True)
 
@@ -82,7 +83,7 @@ def serve(settings: Settings, processes: int | None = None) -> None:
     # Imported once here: the forked web processes inherit the modules instead of each importing them.
     import kg.app
     import kg.sparql
-    import kg.web.views  # noqa: F401
+    import kg.web  # noqa: F401
 
     processes = processes or default_processes()
 
@@ -101,23 +102,32 @@ def serve(settings: Settings, processes: int | None = None) -> None:
     Server().run()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="server.py", description="Serve Jinpu KG (pages and the SPARQL endpoint /sparql) under gunicorn.")
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The serving flags, shared by `kg serve` and `python server.py`."""
     parser.add_argument("--host", help="address to bind (env KG_HOST, default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (env KG_PORT, default 8000)")
-    parser.add_argument("--base-iri", help="dataset IRI base (env KG_BASE_IRI)")
+    # SUPPRESS: under `kg`, a --base-iri given before `serve` is not reset by this one's default
+    parser.add_argument("--base-iri", default=argparse.SUPPRESS, help="dataset IRI base (env KG_BASE_IRI)")
     parser.add_argument("--timeout", type=float, help="seconds a SPARQL query may run (env KG_TIMEOUT, default 10)")
     parser.add_argument("--store", help="'embedded' or a remote SPARQL query URL (env KG_STORE)")
     parser.add_argument("--processes", type=int, help=f"server processes (default: one per core, at most "
                                                        f"{MAX_PROCESSES})")
     parser.add_argument("--no-build", action="store_true", help="serve the build as it is, even if stale")
-    args = parser.parse_args(argv)
-    settings = load_settings(host=args.host, port=args.port, base_iri=args.base_iri, timeout=args.timeout,
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings(host=args.host, port=args.port, base_iri=getattr(args, "base_iri", None), timeout=args.timeout,
                              store=args.store)
     if settings.store == "embedded" and not args.no_build:
         ensure_build(settings)
-    if settings.store == "embedded" and not (settings.build_dir / "dataset.nq").exists():
+    if settings.store == "embedded" and not BuildArtifacts(settings.build_dir).exists():
         raise SystemExit(f"kg: no build in {settings.build_dir}: run `kg build` first")
     serve(settings, args.processes)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="server.py", description="Serve Jinpu KG (pages and the SPARQL endpoint /sparql) under gunicorn.")
+    return run(add_arguments(parser).parse_args(argv))

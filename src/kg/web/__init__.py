@@ -1,1 +1,98 @@
-"""The browsing UI: entity pages, class pages, search, query page, report reader, downloads."""
+"""The browsing UI over a store: the route table (here), the dataset index the pages share (dataset_index), one module
+per kind of page (pages/), rendering and formatting (rendering, html, linked_data, charts, labels, i18n), the .rq
+files the pages run (queries/) and the example queries (examples/ with examples.py).
+
+    /, /index.json                 pages/home.py       what the dataset is, headline figures, classes, examples
+    /id/<name>, /def               pages/entity.py     the IRIs themselves: 303 to /page/<name> or /data/<name>.<ext>
+    /page/<name>                   pages/entity.py     entity page (HTML); /page/def is the ontology documentation
+    /data/<name>[.<ext>]           pages/entity.py     the entity's description: .ttl .jsonld .nt .rdf (or by Accept)
+    /term/<Local>                  pages/entity.py     page of an ontology term that is not a class
+    /class/, /class/<Local>        pages/classes.py    classes and their members (sortable; .json .csv twins)
+    /search, /search.json          pages/search.py     label search, HTML and JSON
+    /query                         pages/query.py      SPARQL editor, example queries, results with downloads
+    /report, /report.json          pages/report.py     the source report, every passage that produced a fact highlighted
+    /ontology                      pages/ontology.py   redirects to /page/def
+    /downloads, /download/<file>   pages/downloads.py  dataset dumps, ontology, shapes, VoID, validation report files
+    /.well-known/void              pages/downloads.py  the VoID description
+    /void, /graph/<name>           pages/downloads.py  the VoID and named-graph IRIs: 303 to their documents
+    /source/<file>                 pages/downloads.py  the source text of the report
+    /validation                    pages/downloads.py  the validation report of the current build, as a page
+"""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Blueprint, Flask
+from werkzeug.exceptions import HTTPException
+
+from kg.store.base import ExecutionError
+from kg.web import rendering
+from kg.web.dataset_index import site
+from kg.web.pages import classes, downloads, entity, home, ontology, query, report, search
+
+bp = Blueprint("web", __name__)
+
+bp.before_request(rendering.before_request)
+bp.add_app_template_filter(rendering.ucfirst, "ucfirst")
+bp.after_request(rendering.after_request)
+bp.app_errorhandler(HTTPException)(rendering.error_page)
+bp.app_errorhandler(ExecutionError)(rendering.store_error_page)
+
+ROUTES = [
+    ("/", home.home),
+    ("/index.json", home.home_json),
+    ("/id/<path:name>", entity.dereference),
+    ("/def", entity.dereference_ontology),
+    ("/page/<path:name>", entity.page),
+    ("/data/<path:name>", entity.data),
+    ("/term/<path:local>", entity.term_page),
+    ("/class/", classes.index),
+    ("/class/<path:local>", classes.class_page),
+    ("/search", search.search),
+    ("/search.json", search.search_json),
+    ("/query", query.query_page),  # also POST, for queries too long for a URL
+    ("/report", report.report),
+    ("/report.json", report.report_json),
+    ("/ontology", ontology.ontology_redirect),
+    ("/downloads", downloads.index),
+    ("/download/<path:filename>", downloads.download),
+    ("/.well-known/void", downloads.void),
+    ("/void", downloads.void_iri),
+    ("/graph/<name>", downloads.graph),
+    ("/source/<path:filename>", downloads.source),
+    ("/validation", downloads.validation),
+]
+
+for rule, view in ROUTES:
+    endpoint = f"{view.__module__.rsplit('.', 1)[-1]}_{view.__name__}"
+    methods = ["GET", "HEAD", "POST"] if view is query.query_page else ["GET", "HEAD"]
+    bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=methods)
+
+# Pages whose derived tables are worth computing before the first visitor asks.
+WARM_PAGES = (search, report, ontology, classes)
+
+
+def warm(app: Flask) -> threading.Thread:
+    """Read the tables the pages need in the background, so the first visitor does not wait for them."""
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                s = site()
+                s.warm()
+                for name in app.jinja_env.list_templates(extensions=["html"]):
+                    app.jinja_env.get_template(name)  # compiled once, here
+                for page in WARM_PAGES:
+                    page.warm(s)
+            except Exception:  # a failed warm-up only means the first page reads the tables itself
+                app.logger.warning("warming the page tables failed", exc_info=True)
+
+    thread = threading.Thread(target=run, name="kg-web-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    warm(app)

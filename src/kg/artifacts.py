@@ -1,0 +1,159 @@
+"""The build folder as a read-only thing: its file names, the manifest, the base IRI and content hash, the dumps.
+
+The one reader of build/ (the build writes it; everything else reads it through here). The content hash is the
+data version everywhere: the manifest records it, the embedded store answers it, `kg load` records it in a remote
+store, and caches and ETags are keyed on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+DATASET = "dataset.nq"
+MANIFEST = "manifest.json"
+SOURCE = "source.txt"
+VALIDATION_TEXT = "validation.txt"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One file of the build that is offered for download."""
+
+    name: str
+    media_type: str
+    title_en: str
+    title_zh: str
+
+    def title(self, lang: str) -> str:
+        return self.title_zh if lang == "zh" else self.title_en
+
+
+# The build's files, in the order the downloads page lists them.
+DOWNLOADS: dict[str, Artifact] = {a.name: a for a in (
+    Artifact("dataset.ttl", "text/turtle", "Whole dataset, Turtle", "整个数据集，Turtle"),
+    Artifact("dataset.nt", "application/n-triples", "Whole dataset, N-Triples", "整个数据集，N-Triples"),
+    Artifact("dataset.jsonld", "application/ld+json", "Whole dataset, JSON-LD", "整个数据集，JSON-LD"),
+    Artifact("dataset.trig", "application/trig", "Whole dataset, TriG (named graphs kept)",
+             "整个数据集，TriG（保留命名图）"),
+    Artifact(DATASET, "application/n-quads", "Whole dataset, N-Quads (named graphs kept)",
+             "整个数据集，N-Quads（保留命名图）"),
+    Artifact("ontology.ttl", "text/turtle", "Ontology, Turtle", "本体，Turtle"),
+    Artifact("shapes.ttl", "text/turtle", "SHACL shapes, Turtle", "SHACL 约束，Turtle"),
+    Artifact("void.ttl", "text/turtle", "VoID description, Turtle", "VoID 数据集描述，Turtle"),
+    Artifact("validation.ttl", "text/turtle", "Validation report, Turtle", "校验报告，Turtle"),
+    Artifact(VALIDATION_TEXT, "text/plain", "Validation report, text", "校验报告，纯文本"),
+    Artifact(MANIFEST, "application/json", "Build manifest", "构建清单"),
+    Artifact(SOURCE, "text/plain", "Source text of the report", "报道原文文本"),
+)}
+# The dumps of the whole dataset, by extension.
+DUMP_EXTENSIONS = ("ttl", "nt", "jsonld", "trig", "nq")
+
+
+class ArtifactError(Exception):
+    """The build folder is missing, incomplete or unreadable."""
+
+
+def read_quads(data: bytes | Path, graph_iris: Iterable[str]) -> dict[str, list[ox.Quad]]:
+    """N-Quads by graph (only the given graphs may occur), each graph's quads sorted: the form that is hashed."""
+    quads: dict[str, set[ox.Quad]] = {g: set() for g in graph_iris}
+    source = data.read_bytes() if isinstance(data, Path) else data
+    try:
+        for quad in ox.parse(source, format=ox.RdfFormat.N_QUADS):
+            graph = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else None
+            if graph not in quads:
+                raise ArtifactError(f"{DATASET} has a triple outside the dataset's graphs: {quad}")
+            if isinstance(quad.subject, ox.Triple) or isinstance(quad.object, ox.Triple):
+                raise ArtifactError(f"quoted triples cannot be loaded: {quad}")
+            quads[graph].add(quad)
+    except SyntaxError as exc:
+        raise ArtifactError(f"{DATASET} cannot be parsed: {exc}") from None
+    return {graph: sorted(q, key=str) for graph, q in quads.items()}
+
+
+def content_hash(ordered: dict[str, list[ox.Quad]]) -> str:
+    """The data version: a SHA-256 over every quad, graph by graph in the given order, each graph sorted."""
+    digest = hashlib.sha256()
+    for graph_quads in ordered.values():
+        for quad in graph_quads:
+            digest.update(str(quad).encode("utf-8") + b"\n")
+    return "sha256:" + digest.hexdigest()
+
+
+class BuildArtifacts:
+    """The files of one build folder."""
+
+    def __init__(self, build_dir: Path):
+        self.dir = Path(build_dir)
+
+    def path(self, name: str) -> Path:
+        return self.dir / name
+
+    def exists(self, name: str = DATASET) -> bool:
+        return self.path(name).is_file()
+
+    def size(self, name: str) -> int | None:
+        path = self.path(name)
+        return path.stat().st_size if path.is_file() else None
+
+    def manifest(self) -> dict:
+        """The manifest; {} when there is none or it cannot be read."""
+        try:
+            return json.loads(self.path(MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def require_manifest(self) -> dict:
+        """The manifest, or ArtifactError saying why there is none."""
+        if not self.exists(MANIFEST) or not self.exists(DATASET):
+            raise ArtifactError(f"no build in {self.dir}: run `kg build` first")
+        manifest = self.manifest()
+        if not manifest:
+            raise ArtifactError(f"{self.path(MANIFEST)} cannot be read: run `kg build` again")
+        return manifest
+
+    @property
+    def base_iri(self) -> str | None:
+        return self.manifest().get("base_iri")
+
+    @property
+    def content_hash(self) -> str:
+        return str(self.manifest().get("content_hash") or "")
+
+    def dataset_bytes(self) -> bytes:
+        try:
+            return self.path(DATASET).read_bytes()
+        except OSError as exc:
+            raise ArtifactError(f"cannot read {self.path(DATASET)}: {exc.strerror}") from None
+
+    def text(self, name: str) -> str | None:
+        """A text file of the build; None when it is not there."""
+        try:
+            return self.path(name).read_text(encoding="utf-8")
+        except OSError:
+            return None
+
+
+def source_files(settings) -> list[Path]:
+    """Every input whose change makes the build stale: ontology, data, shapes and the source text."""
+    files = sorted(settings.ontology_dir.glob("*.ttl")) + sorted(settings.data_dir.rglob("*.ttl"))
+    files += sorted(settings.shapes_dir.glob("*.ttl")) + [settings.source_file]
+    return files
+
+
+def source_hashes(settings) -> dict[str, str]:
+    """SHA-256 of each input, by its path in the project (what the manifest records)."""
+    return {str(p.relative_to(settings.root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in source_files(settings)}
+
+
+def is_stale(settings) -> bool:
+    """True when build/ is missing, was built for another base, or any source changed since."""
+    recorded = BuildArtifacts(settings.build_dir).manifest()
+    if not recorded:
+        return True
+    return recorded.get("base_iri") != settings.base_iri or recorded.get("sources") != source_hashes(settings)

@@ -1,0 +1,65 @@
+"""Building the graph: load ontology and data, check quotes, validate with SHACL, infer OWL 2 RL, write build/.
+
+Data flows one way: source text -> Turtle facts -> this build -> build/ (read through kg.artifacts by the store).
+
+    sources.py  parse the Turtle and the shapes, anchor passages in the report text
+    checks.py   written numbers, figures in their quotes, SHACL
+    infer.py    OWL 2 RL (owlrl), on what rules can act on
+    output.py   the dumps, VoID, the manifest, an atomic swap into build/
+"""
+
+from __future__ import annotations
+
+import time
+
+from rdflib import Graph
+
+from kg.artifacts import is_stale, source_hashes
+from kg.config import Settings
+from kg.build.checks import figure_problems, parse_written_number, validate
+from kg.build.infer import _trivial, infer
+from kg.build.model import BuildError, BuildResult, Sources
+from kg.build.output import write
+from kg.build.sources import enrich_passages, load_shapes, load_sources, read_source_text
+
+
+__all__ = ["BuildError", "BuildResult", "Sources", "build", "enrich_passages", "figure_problems", "infer",
+           "is_stale", "load_shapes", "load_sources", "parse_written_number", "read_source_text", "run", "validate",
+           "write", "_trivial"]
+
+
+def run(settings: Settings) -> BuildResult:
+    """Load, check, validate and infer. Does not write anything."""
+    timings = {}
+    t0 = time.perf_counter()
+    sources = load_sources(settings)
+    shapes = load_shapes(settings)
+    text = read_source_text(settings)
+    timings["load"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    problems = enrich_passages(sources.data, text, settings)
+    problems += figure_problems(sources.data, settings)
+    conforms, report_graph, report_text = validate(sources.ontology, sources.data, shapes)
+    timings["validate"] = time.perf_counter() - t
+    if problems:
+        conforms = False
+        report_text = "Source checks:\n" + "\n".join(f"  - {p}" for p in problems) + "\n\n" + report_text
+
+    inferred = Graph()
+    if conforms:
+        t = time.perf_counter()
+        inferred = infer(sources.ontology, sources.data)
+        timings["infer"] = time.perf_counter() - t
+    return BuildResult(sources.ontology, sources.data, inferred, conforms, report_text, report_graph, timings)
+
+
+def build(settings: Settings) -> BuildResult:
+    """The whole build. Raises BuildError (and writes nothing) when the sources do not validate."""
+    result = run(settings)
+    if not result.conforms:
+        raise BuildError(result.report_text)
+    t = time.perf_counter()
+    write(result, source_hashes(settings), settings)
+    result.timings["write"] = time.perf_counter() - t
+    return result

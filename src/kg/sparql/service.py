@@ -1,0 +1,308 @@
+"""The endpoint's work in one server process: answers to checked requests, the response cache, user queries.
+
+    ProtocolRequest -> response cache (the data is read-only: a repeated request is answered from memory, ETag / 304)
+                    -> negotiate (Accept with q-values, or the format parameter; 406)
+                    -> a query worker process (kg.sparql.workers): kg.sparql.policy checks (SERVICE 403, FROM 400,
+                       malformed 400), the backend's execute, results written by pyoxigraph and cut at max_rows; a
+                       query over the time limit is stopped (503)
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+from flask import Response, current_app
+from rdflib import Graph
+from rdflib.term import Node
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+from kg.config import Settings
+from kg.rdf.terms import graph_from_triples, to_rdflib
+from kg.rdf.vocab import prefixes_for
+from kg.sparql.description import graph_sizes, service_description
+from kg.sparql.policy import QueryError, check_size
+from kg.sparql.protocol import ProtocolRequest
+from kg.sparql.results import BY_NAME, FORMATS, convert_ntriples, negotiate, not_acceptable
+from kg.sparql.workers import Job, QueryWorkerPool, Reply
+from kg.store.base import DataVersion
+
+log = logging.getLogger("kg.sparql")
+
+EXTENSION = "kg_sparql"
+ALLOWED_METHODS = "GET, POST, OPTIONS"
+CORS_HEADERS = [
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Expose-Headers", "ETag, X-KG-Truncated, X-KG-Max-Rows, X-KG-Rows"),
+]
+CACHE_CONTROL = "public, max-age=60"
+CACHE_MAX_BYTES = 64 * 2**20  # response cache per server process
+CACHE_MAX_ENTRY_BYTES = 4 * 2**20
+CACHE_MAX_ENTRIES = 4096
+CACHED_STATUSES = {200, 400, 403, 406}
+DESCRIPTION_PREFIXES = ("sd", "void", "dcterms", "ep", "rdf", "xsd")
+INTERNAL_PLAN = {"select": "internal", "ask": "internal", "graph": "internal"}
+
+
+@dataclass
+class Answer:
+    """A complete HTTP answer of the endpoint (what the response cache holds)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    etag: str | None = None
+    cacheable: bool = True
+
+    def not_modified(self, if_none_match: str | None) -> bool:
+        if not if_none_match or not self.etag:
+            return False
+        tags = {t.strip() for t in if_none_match.split(",")}
+        return "*" in tags or self.etag in tags or self.etag.removeprefix("W/") in tags
+
+    def wsgi(self, start_response, if_none_match: str | None = None) -> Iterable[bytes]:
+        if self.not_modified(if_none_match):
+            headers = [(k, v) for k, v in self.headers if k not in ("Content-Type", "Content-Length")]
+            start_response("304 Not Modified", headers)
+            return [b""]
+        start_response(f"{self.status} {_REASONS.get(self.status, 'OK')}", self.headers)
+        return [self.body]
+
+    def flask(self, if_none_match: str | None = None) -> Response:
+        if self.not_modified(if_none_match):
+            headers = [(k, v) for k, v in self.headers if k not in ("Content-Type", "Content-Length")]
+            return Response(status=304, headers=headers)
+        response = Response(self.body, status=self.status, headers=self.headers)
+        return response
+
+
+_REASONS = {200: "OK", 204: "No Content", 304: "Not Modified", 400: "Bad Request", 403: "Forbidden",
+            405: "Method Not Allowed", 406: "Not Acceptable", 413: "Content Too Large", 415: "Unsupported Media Type",
+            500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable"}
+
+
+def wants_json(accept: str | None) -> bool:
+    """Whether an error should be JSON: the client prefers JSON to plain text."""
+    if not accept:
+        return False
+    best = parse_accept_header(accept, MIMEAccept).best_match(
+        ["text/plain", "application/json", "application/sparql-results+json"])
+    return best in ("application/json", "application/sparql-results+json")
+
+
+def error_answer(status: int, message: str, accept: str | None) -> Answer:
+    if wants_json(accept):
+        body = json.dumps({"error": {"status": status, "message": message}}, ensure_ascii=False).encode()
+        ctype = "application/json; charset=utf-8"
+    else:
+        body = (message + "\n").encode("utf-8")
+        ctype = "text/plain; charset=utf-8"
+    headers = [("Content-Type", ctype), ("Content-Length", str(len(body))), *CORS_HEADERS, ("Vary", "Accept")]
+    if status == 405:
+        headers.append(("Allow", ALLOWED_METHODS))
+    if status == 503:
+        headers.append(("Retry-After", "5"))
+    return Answer(status, headers, body)
+
+
+class ResponseCache:
+    """Least-recently-used answers by normalized request, bounded in entries and bytes."""
+
+    def __init__(self, max_bytes: int = CACHE_MAX_BYTES, max_entries: int = CACHE_MAX_ENTRIES):
+        self.max_bytes, self.max_entries = max_bytes, max_entries
+        self._items: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: tuple):
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return item[0]
+
+    def put(self, key: tuple, value, size: int) -> None:
+        size += 200
+        if self.max_bytes <= 0 or size > CACHE_MAX_ENTRY_BYTES:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._items[key] = (value, size)
+            self._bytes += size
+            while self._items and (self._bytes > self.max_bytes or len(self._items) > self.max_entries):
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._bytes -= dropped
+
+
+@dataclass
+class UserQueryResult:
+    """A user query's result for the query page. kind: 'select' | 'ask' | 'graph'."""
+
+    kind: str
+    variables: list[str] = field(default_factory=list)
+    rows: list[dict[str, Node]] = field(default_factory=list)
+    boolean: bool | None = None
+    graph: Graph | None = None
+    truncated: bool = False
+    max_rows: int = 0
+
+
+class SparqlService:
+    """The endpoint's state in one server process: store, query worker pool, response cache."""
+
+    def __init__(self, settings: Settings, store, web_processes: int = 1):
+        self.settings = settings
+        self.store = store
+        self.web_processes = web_processes
+        self.prefixes = prefixes_for(settings.def_ns, settings.id_ns)
+        self.cache = ResponseCache()
+        self._pool: QueryWorkerPool | None = None
+        self._pool_lock = threading.Lock()
+        self._sizes: dict[str, int] | None = None
+        self.data_version = DataVersion(store)
+
+    @property
+    def version(self) -> str:
+        """What the store holds (the build's content hash): part of every cache key and ETag."""
+        return self.data_version.get()
+
+    @property
+    def supports_user_queries(self) -> bool:
+        return hasattr(self.store, "execute") and hasattr(self.store, "worker_factory")
+
+    @property
+    def pool(self) -> QueryWorkerPool:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = QueryWorkerPool(
+                    self.store.worker_factory(), needs_network=bool(getattr(self.store, "needs_network", True)),
+                    settings=self.settings, prefixes=self.prefixes, size=self.settings.workers)
+                atexit.register(self._pool.close)
+            return self._pool
+
+    def start(self) -> None:
+        """Start the query workers now (the server does this at start-up; otherwise on the first user query)."""
+        if self.supports_user_queries:
+            self.pool.start()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+    # running queries
+
+    def execute(self, query: str, default_graph_uris: Sequence[str], named_graph_uris: Sequence[str],
+                plan: dict[str, str | None]) -> Reply:
+        if not self.supports_user_queries:
+            return Reply(False, 501, f"The store backend ({type(self.store).__name__}) does not run user queries.")
+        job = Job(query, tuple(default_graph_uris), tuple(named_graph_uris), plan, self.settings.max_rows,
+                  self.settings.timeout)
+        try:
+            return self.pool.run(job, self.settings.timeout)
+        except QueryError as exc:
+            return Reply(False, exc.status, exc.message)
+
+    def answer(self, req: ProtocolRequest, url: str) -> Answer:
+        """The full answer to a checked protocol request (cached when it can be)."""
+        version = self.version
+        key = req.cache_key(url, version)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        try:
+            plan = negotiate(req.accept, req.formats)
+            if req.query is None:
+                if req.method == "POST":
+                    raise QueryError(400, "No query: send query=... (SPARQL Update is not accepted here).")
+                answer = self._description(plan, url)
+            else:
+                if not any(plan.values()):
+                    raise QueryError(406, "None of the accepted media types is a format of this endpoint: "
+                                          + ", ".join(f.media_type for f in FORMATS))
+                answer = self._query_answer(req, plan)
+        except QueryError as exc:
+            answer = error_answer(exc.status, exc.message, req.accept)
+        if answer.status in CACHED_STATUSES and answer.cacheable:
+            answer.etag = f'W/"{version}-{hashlib.blake2b(repr(key).encode(), digest_size=8).hexdigest()}"'
+            answer.headers.append(("ETag", answer.etag))
+            if answer.status == 200:
+                answer.headers.append(("Cache-Control", CACHE_CONTROL))
+            self.cache.put(key, answer, len(answer.body))
+        return answer
+
+    def _query_answer(self, req: ProtocolRequest, plan: dict[str, str | None]) -> Answer:
+        reply = self.execute(req.query, req.default_graph_uris, req.named_graph_uris, plan)
+        if not reply.ok:
+            return error_answer(reply.status, reply.message, req.accept)
+        headers = [("Content-Type", reply.media_type), ("Content-Length", str(len(reply.body))), *CORS_HEADERS,
+                   ("Vary", "Accept")]
+        if reply.rows is not None:
+            headers.append(("X-KG-Rows", str(reply.rows)))
+        if reply.truncated:
+            headers += [("X-KG-Truncated", "true"), ("X-KG-Max-Rows", str(self.settings.max_rows))]
+        return Answer(200, headers, reply.body)
+
+    def _description(self, plan: dict[str, str | None], url: str) -> Answer:
+        name = plan.get("graph")
+        if name is None:
+            raise not_acceptable("graph")
+        sizes = self._sizes if self._sizes is not None else graph_sizes(self.store)
+        if sizes:
+            self._sizes = sizes
+        graph = service_description(self.settings, url, sizes, self.settings.workers, self.web_processes)
+        fmt = BY_NAME[name]
+        prefixes = {prefix: str(ns) for prefix, ns in graph.namespaces() if prefix in DESCRIPTION_PREFIXES}
+        body = convert_ntriples(graph.serialize(format="nt", encoding="utf-8"), fmt, prefixes)
+        headers = [("Content-Type", fmt.content_type), ("Content-Length", str(len(body))), *CORS_HEADERS,
+                   ("Vary", "Accept")]
+        return Answer(200, headers, body, cacheable=bool(sizes))  # without counts (store down?): ask again later
+
+    def run_user_query(self, query: str, default_graph_uris: Sequence[str] = (),
+                       named_graph_uris: Sequence[str] = ()) -> UserQueryResult:
+        check_size(query, self.settings)
+        if not query.strip():
+            raise QueryError(400, "The query is empty.")
+        key = ("user", self.version, query, tuple(default_graph_uris), tuple(named_graph_uris))
+        reply = self.cache.get(key)
+        if reply is None:
+            reply = self.execute(query, default_graph_uris, named_graph_uris, INTERNAL_PLAN)
+            if not reply.ok:
+                raise QueryError(reply.status, reply.message)
+            self.cache.put(key, reply, len(reply.body))
+        return _user_result(reply, self.settings.max_rows)
+
+
+def _user_result(reply: Reply, max_rows: int) -> UserQueryResult:
+    result = UserQueryResult(kind=reply.kind, truncated=reply.truncated, max_rows=max_rows)
+    if reply.kind == "select":
+        solutions = ox.parse_query_results(reply.body, ox.QueryResultsFormat.TSV)
+        result.variables = [v.value for v in solutions.variables]
+        result.rows = [{n: to_rdflib(s[n]) for n in result.variables if s[n] is not None} for s in solutions]
+    elif reply.kind == "ask":
+        result.boolean = bool(ox.parse_query_results(reply.body, ox.QueryResultsFormat.JSON))
+    else:
+        result.graph = graph_from_triples(ox.parse(reply.body, ox.RdfFormat.N_TRIPLES))
+    return result
+
+
+def run_user_query(query: str, *, default_graph_uris: Sequence[str] = (),
+                   named_graph_uris: Sequence[str] = ()) -> UserQueryResult:
+    """Run a query typed by a user (the query page) with exactly the checks, limits and time-out of /sparql.
+
+    Raises QueryError (.status 400/403/406/413/503..., .message) when the query is refused or fails."""
+    service: SparqlService = current_app.extensions[EXTENSION]
+    return service.run_user_query(query, default_graph_uris, named_graph_uris)

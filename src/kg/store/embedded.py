@@ -1,0 +1,76 @@
+"""The embedded store: the built dataset in an in-memory Oxigraph store (the data is read-only once built)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+
+from kg.artifacts import BuildArtifacts, content_hash, read_quads
+from kg.config import Settings
+from kg.rdf.terms import graph_from_triples, to_rdflib
+from kg.rdf.vocab import GRAPH_NAMES
+from kg.store.base import BackendUnavailable, QueryRejected, QueryResult
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+    from rdflib.term import Node
+
+
+class EmbeddedStore:
+    """The built dataset in an in-memory Oxigraph store (the data is read-only once built)."""
+
+    needs_network = False
+
+    def __init__(self, settings: Settings, *, data: bytes | None = None, version: str | None = None):
+        self.settings = settings
+        if data is None:
+            artifacts = BuildArtifacts(settings.build_dir)
+            data = artifacts.dataset_bytes()
+            version = version or artifacts.content_hash
+        self._data = data  # kept so query workers load exactly this snapshot, whatever happens to build/ meanwhile
+        if not version:  # data without a manifest (tests, an old build): hash it as the build does
+            version = content_hash(read_quads(data, [settings.graph_iri(n) for n in GRAPH_NAMES]))
+        self.version = version
+        self._store = ox.Store()
+        self._store.bulk_load(data, ox.RdfFormat.N_QUADS)
+
+    def _run(self, query: str, bindings: dict | None):
+        from kg.rdf.sparql_text import values_clause  # rdflib, which it needs, is not loaded in query workers
+
+        return self._store.query(query + values_clause(bindings or {}), use_default_graph_as_union=True)
+
+    def select(self, query: str, bindings: dict | None = None) -> list[dict[str, Node]]:
+        results = self._run(query, bindings)
+        names = [v.value for v in results.variables]
+        return [{n: to_rdflib(sol[n]) for n in names if sol[n] is not None} for sol in results]
+
+    def ask(self, query: str, bindings: dict | None = None) -> bool:
+        return bool(self._run(query, bindings))
+
+    def construct(self, query: str, bindings: dict | None = None) -> Graph:
+        return graph_from_triples(self._run(query, bindings))
+
+    def close(self) -> None:
+        pass
+
+    # --- QueryExecutor ---
+
+    def worker_factory(self) -> Callable[[], EmbeddedStore]:
+        return functools.partial(EmbeddedStore, self.settings, data=self._data, version=self.version)
+
+    def execute(
+        self, query: str, *, default_graphs: Sequence[str], named_graphs: Sequence[str], timeout: float
+    ) -> QueryResult:
+        try:
+            return self._store.query(
+                query,
+                default_graph=[ox.NamedNode(g) for g in default_graphs],
+                named_graphs=[ox.NamedNode(g) for g in named_graphs],
+            )
+        except SyntaxError as exc:
+            raise QueryRejected(str(exc)) from None
+        except OSError as exc:  # a SERVICE call that got through the checks and failed, or a read error
+            raise BackendUnavailable(f"the query could not be evaluated: {exc}") from None

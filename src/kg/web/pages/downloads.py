@@ -1,0 +1,99 @@
+"""Downloads: the build's files served as they are (dataset in every format, ontology, shapes, VoID, validation
+report, source text), the /downloads overview and the validation report page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Response, redirect, request, send_file
+
+from kg.artifacts import DOWNLOADS, SOURCE, VALIDATION_TEXT, BuildArtifacts
+from kg.rdf.vocab import GRAPH_NAMES
+from kg.web.rendering import PageError, _, lang, render
+from kg.web.linked_data import HTML, negotiate
+from kg.web.dataset_index import site
+
+SOURCE_NAME = "jinpu-2021-report.txt"
+
+
+def _artifacts() -> BuildArtifacts:
+    return BuildArtifacts(site().settings.build_dir)
+
+
+def _file(name: str) -> Path:
+    if name not in DOWNLOADS:
+        raise PageError(404, _("Nothing here has that name."))
+    path = _artifacts().path(name)
+    if not path.is_file():
+        if name == SOURCE:
+            path = site().settings.source_file
+        if not path.is_file():
+            raise PageError(404, "That file is not in the current build.")
+    return path
+
+
+def _send(name: str, download: bool = False) -> Response:
+    path = _file(name)
+    mimetype = DOWNLOADS[name].media_type
+    resp = send_file(path, mimetype=mimetype, conditional=True, etag=True, max_age=300,
+                     as_attachment=download, download_name=name)
+    resp.charset = "utf-8"  # every file of the build is UTF-8 text
+    return resp
+
+
+def download(filename: str) -> Response:
+    """GET /download/<file>: one file of the current build."""
+    return _send(filename)
+
+
+def void() -> Response:
+    """GET /.well-known/void: the dataset's VoID description (RFC 5785 well-known location)."""
+    return _send("void.ttl")
+
+
+def void_iri() -> Response:
+    """GET /void: the VoID IRIs (<BASE void#dataset>, <BASE void#asserted> ...) resolve to the VoID description."""
+    return _see_other("/.well-known/void")
+
+
+def graph(name: str) -> Response:
+    """GET /graph/<name>: a named graph's IRI; 303 to the downloads page (HTML) or the TriG dump (RDF)."""
+    if name not in GRAPH_NAMES:
+        raise PageError(404, _("Nothing here has that name."))
+    choice = negotiate(request)
+    if choice is None:
+        raise PageError(406, "Available as HTML and RDF.")
+    if choice == HTML:
+        return _see_other("/downloads#graphs")
+    return _see_other("/download/ontology.ttl" if name == "ontology" else "/download/dataset.trig")
+
+
+def _see_other(location: str) -> Response:
+    resp = redirect(location, code=303)
+    resp.vary.add("Accept")
+    return resp
+
+
+def source(filename: str) -> Response:
+    """GET /source/jinpu-2021-report.txt: the report text the passages' offsets count in."""
+    if filename != SOURCE_NAME:
+        raise PageError(404, _("Nothing here has that name."))
+    return _send(SOURCE)
+
+
+def index() -> Response:
+    s = site()
+    artifacts = _artifacts()
+    files = [(a.name, a.media_type, a.title(lang()), artifacts.size(a.name)) for a in DOWNLOADS.values()]
+    return render("downloads.html", files=files, manifest=artifacts.manifest(),
+                  graphs=[(n, s.graph_iri(n)) for n in GRAPH_NAMES],
+                  alternates=[("/download/manifest.json", "application/json", "Build manifest")])
+
+
+def validation() -> Response:
+    artifacts = _artifacts()
+    text = artifacts.text(VALIDATION_TEXT) or ""
+    manifest = artifacts.manifest()
+    return render("validation.html", report_text=text, manifest=manifest, conforms=manifest.get("conforms"),
+                  alternates=[("/download/validation.ttl", "text/turtle", "Turtle"),
+                              ("/download/validation.txt", "text/plain", "Text")])

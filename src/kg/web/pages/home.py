@@ -1,0 +1,98 @@
+"""The home page: what the dataset is and where it comes from, the district's headline figures, the classes with
+their member counts, a search box, the example queries and the downloads. /index.json is its machine twin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Response, jsonify
+
+from kg.artifacts import DUMP_EXTENSIONS, BuildArtifacts
+from kg.web import examples
+from kg.web.html import number
+from kg.web.rendering import fmt, lang, render
+from kg.web.dataset_index import Figure, Site, site
+
+HEADLINE_MAX = 8
+
+
+@dataclass
+class Headline:
+    fig: Figure
+    growth: list[Figure]
+
+
+def headline_figures(s: Site) -> list[Headline]:
+    """The district's 2021 amounts in the order the report gives them (its lead paragraph first), with growth."""
+    district = s.district
+    if not district:
+        return []
+    out = []
+    for fig in s.figures.values():
+        kind = (fig.kind or "").rsplit("#", 1)[-1]
+        if fig.area != district or fig.about or fig.planned or kind != "Level" or (fig.period or "")[:4] != "2021":
+            continue
+        out.append(Headline(fig, s.growth_of.get(fig.iri, [])))
+        if len(out) >= HEADLINE_MAX:
+            break
+    return out
+
+
+def dalian_shares(s: Site) -> list[Figure]:
+    """The district's figures that are shares of another area's total (占大连市的45%)."""
+    district = s.district
+    return [f for f in s.figures.values() if f.area == district and f.parent_area and not f.planned][:8]
+
+
+def class_rows(s: Site) -> list[tuple[str, int]]:
+    """(class IRI, members) of the dataset's own classes that have members, largest first."""
+    counts = s.class_counts
+    rows = [(c, counts.get(c, 0)) for c in s.classes if s.iris.local(c)]
+    rows = [r for r in rows if r[1] > 0]
+    rows.sort(key=lambda r: (-r[1], s.label(r[0], "en")))
+    return rows
+
+
+def read_manifest(s: Site) -> dict:
+    return BuildArtifacts(s.settings.build_dir).manifest()
+
+
+def home() -> Response:
+    s = site()
+    return render(
+        "home.html",
+        headlines=headline_figures(s),
+        shares=dalian_shares(s),
+        classes=class_rows(s),
+        queries=examples.load_all(s.settings.base_iri),
+        manifest=read_manifest(s),
+        district=s.district,
+        report=s.report,
+        figure_count=len(s.figures),
+        passage_count=len(s.passages),
+        alternates=[("/index.json", "application/json", "JSON"), ("/download/dataset.ttl", "text/turtle", "Turtle"),
+                    ("/.well-known/void", "text/turtle", "VoID")],
+    )
+
+
+def home_json() -> Response:
+    s, f = site(), fmt()
+    lang_ = lang()
+
+    def fig_json(fig: Figure) -> dict:
+        return {"iri": fig.iri, "label": s.label(fig.iri, lang_), "value": number(fig.value), "unit": fig.unit,
+                "approximate": fig.approx, "text": str(f.figure_value(fig).striptags())}
+
+    return jsonify({
+        "title": ("金普新区2021年发展成就知识图谱" if lang_ == "zh"
+                  else "Jinpu KG: Dalian Jinpu New District 2021 results"),
+        "district": s.district,
+        "report": s.report,
+        "headline": [dict(fig_json(h.fig), growth=[fig_json(g) for g in h.growth]) for h in headline_figures(s)],
+        "classes": [{"iri": c, "label": s.label(c, lang_), "members": n, "page": s.page_url(c)}
+                    for c, n in class_rows(s)],
+        "queries": [{"name": q.name, "title": q.title_in(lang_), "url": f"/query?name={q.name}"}
+                    for q in examples.load_all(s.settings.base_iri)],
+        "downloads": {ext: f"/download/dataset.{ext}" for ext in DUMP_EXTENSIONS},
+        "build": read_manifest(s),
+    })

@@ -1,0 +1,106 @@
+"""The report reader (/report): the source text as it stands, each passage that produced a fact highlighted by its
+character offsets (jp:startOffset / jp:endOffset) and linked to what it produced. /report#<passage name> jumps to a
+passage; entity pages link there. /report.json lists the passages with their offsets and products."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from flask import Response, jsonify, render_template
+from markupsafe import Markup
+
+from kg.artifacts import SOURCE, BuildArtifacts
+from kg.web.rendering import context, lang, render
+from kg.web.dataset_index import Passage, Site, site
+
+
+@dataclass
+class Segment:
+    text: str
+    passages: list[Passage] = field(default_factory=list)  # covering passages, shortest first
+    anchors: list[str] = field(default_factory=list)  # names of passages that start here
+
+
+@dataclass
+class Block:
+    tag: str  # h2, h3, p
+    segments: list[Segment]
+    notes: list[Passage]
+
+
+def read_source(s: Site) -> str:
+    """The source text the offsets count in (the build's copy, else the project's)."""
+    text = BuildArtifacts(s.settings.build_dir).text(SOURCE)
+    if text is None:
+        try:
+            text = s.settings.source_file.read_text(encoding="utf-8")
+        except OSError:
+            text = ""
+    return text
+
+
+def blocks(s: Site) -> list[Block]:
+    """The report as blocks of segments, each passage's span marked (once per data version)."""
+    return s.memo("report_blocks", lambda: _blocks(s))
+
+
+def warm(s: Site) -> None:
+    blocks(s)
+
+
+def _blocks(s: Site) -> list[Block]:
+    text = read_source(s)
+    passages = sorted(s.passages.values(), key=lambda p: (p.start, -p.end))
+    out: list[Block] = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        start, body = pos, line.rstrip("\r\n")
+        pos += len(line)
+        if not body.strip():
+            continue
+        tag, skip = "p", 0
+        if body.startswith("#"):
+            hashes = len(body) - len(body.lstrip("#"))
+            tag = "h2" if hashes <= 2 else "h3"
+            skip = hashes + (len(body[hashes:]) - len(body[hashes:].lstrip()))
+        lo, hi = start + skip, start + len(body)
+        inside = [p for p in passages if p.start < hi and p.end > lo]
+        cuts = sorted({lo, hi} | {max(lo, min(hi, p.start)) for p in inside}
+                      | {max(lo, min(hi, p.end)) for p in inside})
+        segments = []
+        for a, b in pairwise(cuts):
+            if a >= b:
+                continue
+            covering = sorted((p for p in inside if p.start <= a and p.end >= b), key=lambda p: p.end - p.start)
+            anchors = [p.name for p in inside if p.start == a]
+            segments.append(Segment(text[a:b], covering, anchors))
+        out.append(Block(tag, segments, [p for p in inside if lo <= p.start < hi]))
+    return out
+
+
+def report() -> Response:
+    s = site()
+    body = s.memo(("report_html", lang()), lambda: Markup(render_template(
+        "_report_body.html", blocks=blocks(s), produced=s.derived, **context())))
+    return render("report.html", body=body, passage_count=len(s.passages),
+                  alternates=[("/source/jinpu-2021-report.txt", "text/plain", "Source text"),
+                              ("/report.json", "application/json", "JSON")])
+
+
+def report_json() -> Response:
+    s = site()
+    lang_ = lang()
+    return jsonify({
+        "source": "/source/jinpu-2021-report.txt",
+        "passages": [{
+            "iri": p.iri,
+            "anchor": f"/report#{p.name}",
+            "exact": p.exact,
+            "start": p.start,
+            "end": p.end,
+            "section": p.section,
+            "produced": [{"iri": t, "label": s.label(t, lang_), "page": s.page_url(t)}
+                         for t in s.derived.get(p.iri, [])],
+        } for p in sorted(s.passages.values(), key=lambda p: p.start)],
+    })

@@ -1,0 +1,139 @@
+"""What every page shares: the request's language, the formatter, rendering with Link headers, and error pages."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlencode
+
+from flask import Response, g, render_template, request
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from kg.sparql.errors import message_of, status_of
+from kg.store.base import ExecutionError
+from kg.web import i18n
+from kg.web.html import Formatter
+from kg.web.linked_data import head_links, link_header
+from kg.web.dataset_index import Site, site
+
+MAX_PARAM = 500  # characters of any query-string value we accept (q=, sort=, ...); the SPARQL text has its own cap
+
+
+class PageError(HTTPException):
+    """A 4xx with a message meant for the reader (shown on the error page)."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(description=message)
+        self.code = code
+
+
+def lang() -> str:
+    return getattr(g, "lang", "en")
+
+
+def fmt() -> Formatter:
+    f = getattr(g, "fmt", None)
+    if f is None:
+        f = g.fmt = Formatter(site(), lang())
+    return f
+
+
+def _(text: str, **values: object) -> str:
+    return i18n.translate(text, lang(), **values)
+
+
+def before_request() -> None:
+    g.started = time.perf_counter()
+    g.lang, g.remember_lang = i18n.choose(request)
+    for key, value in request.args.items(multi=True):
+        if len(value) > MAX_PARAM and key not in ("query",):
+            raise PageError(414 if len(value) > 8000 else 400, f"The parameter {key!r} is too long.")
+
+
+def after_request(resp: Response) -> Response:
+    if getattr(g, "remember_lang", False):
+        resp.set_cookie(i18n.COOKIE, g.lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    if resp.mimetype == "text/html":
+        resp.vary.add("Cookie")
+        resp.vary.add("Accept-Language")
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    started = getattr(g, "started", None)
+    if started is not None:  # how long the page took on the server (benchmarks/pages.py reads it)
+        resp.headers["Server-Timing"] = f"page;dur={(time.perf_counter() - started) * 1000:.2f}"
+    return resp
+
+
+def ucfirst(text: str) -> str:
+    """'located in' -> 'Located in' (unlike |capitalize, the rest is left alone: 'RCEP member' stays)."""
+    return text[:1].upper() + text[1:]
+
+
+def switch_url(to: str) -> str:
+    """The current page in the other language (and remember the choice)."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    args.append(("lang", to))
+    return request.path + "?" + urlencode(args)
+
+
+def context() -> dict:
+    s: Site = site()
+    return {
+        "_": _,
+        "lang": lang(),
+        "other_lang": i18n.other(lang()),
+        "switch_url": switch_url,
+        "site": s,
+        "fmt": fmt(),
+        "link": fmt().link,
+        "label": fmt().label,
+    }
+
+
+def render(template: str, *, status: int = 200, alternates: list[tuple[str, str, str]] | None = None,
+           **values) -> Response:
+    """Render a page; its machine twins go both in <link rel=alternate> and in the Link header."""
+    alternates = alternates or []
+    html = render_template(template, alternates=head_links(alternates), **context(), **values)
+    resp = Response(html, status=status, mimetype="text/html")
+    if alternates:
+        resp.headers["Link"] = link_header(alternates)
+    return resp
+
+
+def wants_html() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", "text/plain"], default="text/html")
+    return best == "text/html"
+
+
+TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 406: "Not acceptable",
+          413: "Request too large", 414: "Request too long", 500: "Server error"}
+
+
+def store_error_page(exc: ExecutionError) -> Response:
+    """A store that failed under a page (a remote store down, slow or answering nonsense): its status, its message."""
+    return error_page(PageError(status_of(exc), message_of(exc)))
+
+
+def error_page(exc: HTTPException) -> Response:
+    """The site's error page for everything but the SPARQL protocol (which answers in its own way)."""
+    if request.blueprint not in (None, "web"):
+        return exc  # type: ignore[return-value]
+    code = exc.code or 500
+    message = exc.description or ""
+    if not hasattr(g, "lang"):
+        g.lang, g.remember_lang = i18n.choose(request)
+    if not wants_html():
+        if request.accept_mimetypes.best == "application/json":
+            from flask import jsonify
+            resp = jsonify({"status": code, "error": TITLES.get(code, "Error"), "message": message})
+            resp.status_code = code
+            return resp
+        return Response(f"{code} {TITLES.get(code, 'Error')}: {message}\n", status=code, mimetype="text/plain")
+    try:
+        resp = render("error.html", status=code, code=code, title=_(TITLES.get(code, "Error")), message=message)
+    except Exception:  # noqa: BLE001 - the store itself may be what failed: still answer with a plain page
+        resp = Response(Markup("<h1>{} {}</h1><p>{}</p>").format(code, TITLES.get(code, "Error"), message),
+                        status=code, mimetype="text/html")
+    if isinstance(exc, HTTPException) and exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+        resp.headers["Allow"] = ", ".join(exc.valid_methods)
+    return resp
