@@ -17,7 +17,8 @@ from rdflib.term import Node
 
 from kg.rdf import vocab
 from kg.web import labels
-from kg.web.pages.entity import description, split_ext
+from kg.web.models.entity import description
+from kg.web.pages.entity import split_ext
 from kg.web.html import number
 from kg.web.rendering import PageError, _, fmt, lang, render
 from kg.web.linked_data import alternates, rdf_response
