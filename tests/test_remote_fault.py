@@ -93,7 +93,7 @@ def test_remote_live_server_survives_the_store_dying_mid_run(fragile_store, buil
 
     import requests
 
-    from tests.fixtures_oxigraph import free_port
+    from kg.testing import free_port
 
     server, _ = fragile_store
     port = free_port()

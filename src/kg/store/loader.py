@@ -325,7 +325,8 @@ def load(
             )
         load_id = f"{dump.content_hash[7:19]}-{uuid.uuid4().hex[:8]}"
         staging = {
-            graph: f"{staging_prefix(settings)}{load_id}/{name}" for graph, name in zip(dump.quads, GRAPH_NAMES)
+            graph: f"{staging_prefix(settings)}{load_id}/{name}"
+            for graph, name in zip(dump.quads, GRAPH_NAMES, strict=True)
         }
         try:
             t = time.perf_counter()

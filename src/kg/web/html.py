@@ -136,6 +136,12 @@ class Formatter:
             out += Markup(' <span class="badge planned">{}</span>').format(self._("planned"))
         return out
 
+    @property
+    def shows_normalized(self) -> bool:
+        """Whether headline figures show their normalized value beside the value as written (English pages: a
+        reader of 亿元 amounts may want them in yuan)."""
+        return self.lang == "en"
+
     def figure_normalized(self, fig: Figure) -> str:
         """The normalized value when it says more than the value as written (亿元 amounts), else ''."""
         if fig.norm_value is None or fig.value is None:

@@ -7,6 +7,8 @@ looked up here for Chinese.
 
 from __future__ import annotations
 
+from markupsafe import Markup
+
 from flask import Request
 
 LANGS = ("en", "zh")
@@ -28,6 +30,20 @@ def choose(request: Request) -> tuple[str, bool]:
 def other(lang: str) -> str:
     return "zh" if lang == "en" else "en"
 
+
+# Longer texts, named once so that the template and the table use the same key.
+HOME_LEDE = ("Every figure, entity and relation of a Chinese newspaper report on Dalian Jinpu New District's 2021 "
+             "results, in Chinese and English, each traceable to its verbatim quote in the report. Browse it, search "
+             "it, query it with SPARQL, download it as RDF.")
+HOME_PROVENANCE = ("The data come from {report} (January 2022). Every number in it is an observation (RDF Data Cube); "
+                   "every entity, figure and relation points with <code>prov:wasDerivedFrom</code> to a verbatim "
+                   "passage of the report, with its character offsets: {passages} passages, {figures} figures. "
+                   "The build validates the data with SHACL and adds OWL 2 RL inferences, which the pages mark as "
+                   "inferred.")
+# The name of each interface language, in itself (the language switch shows the other one).
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
+# The value of <html lang> per interface language.
+HTML_LANG = {"en": "en", "zh": "zh-Hans"}
 
 ZH: dict[str, str] = {
     "Jinpu KG": "金普新区知识图谱",
@@ -154,9 +170,44 @@ ZH: dict[str, str] = {
     "Open in the report reader": "在原文阅读器中打开",
     "View the passage": "查看原文段落",
     "This page": "本页",
+    "Skip to content": "跳到正文",
+    "Counts include members whose type was inferred (a District is also a Place).":
+        "括号外为成员数（含推理得出的类型）。",
+    "File": "文件",
+    "Bytes": "字节",
+    "Named graphs": "命名图",
+    "The default graph is the union of these three named graphs; the TriG and N-Quads files keep them apart.":
+        "默认图是以下三个命名图的并集；TriG 和 N-Quads 文件保留了命名图。",
+    "also as": "亦即",
+    "Usage": "用法",
+    "query its statements": "查询",
+    "term page": "条目页",
+    "Sources": "来源文件",
+    "Text": "纯文本",
+    "Jinpu KG: Dalian Jinpu New District in 2021": "大连金普新区2021年发展成就知识图谱",
+    "a newspaper special report": "一篇报纸专题报道",
+    HOME_LEDE: "一份报纸专题报道中的每一个数字、实体和关系，中英双语，"
+               "均可追溯到报道原文的逐字引文。可浏览、搜索、用 SPARQL 查询，并以 RDF 下载。",
+    HOME_PROVENANCE: "数据来自{report}（2022年1月）。报道中的每个数字是一个观测值（RDF Data Cube），"
+                     "每个实体、数字和关系都以 <code>prov:wasDerivedFrom</code> 指向报道中的一段逐字原文，"
+                     "并带有字符位置。共 {passages} 段原文、{figures} 个数字。"
+                     "构建时经过 SHACL 校验并做了 OWL 2 RL 推理，推理得出的陈述在页面上单独标明。",
 }
 
 
 def translate(text: str, lang: str, **values: object) -> str:
     out = ZH.get(text, text) if lang == "zh" else text
     return out.format(**values) if values else out
+
+
+def markup(text: str, lang: str, **values: object) -> Markup:
+    """A translated text that holds markup of its own (<code>): values are escaped unless they are Markup."""
+    return Markup(ZH.get(text, text) if lang == "zh" else text).format(**values)
+
+
+def language_name(lang: str) -> str:
+    return LANGUAGE_NAMES[lang]
+
+
+def html_lang(lang: str) -> str:
+    return HTML_LANG[lang]

@@ -79,8 +79,13 @@ def context() -> dict:
     s: Site = site()
     return {
         "_": _,
+        "markup": lambda text, **values: i18n.markup(text, lang(), **values),
         "lang": lang(),
+        "html_lang": i18n.html_lang(lang()),
         "other_lang": i18n.other(lang()),
+        "language_name": i18n.language_name,
+        "HOME_LEDE": i18n.HOME_LEDE,
+        "HOME_PROVENANCE": i18n.HOME_PROVENANCE,
         "switch_url": switch_url,
         "site": s,
         "fmt": fmt(),

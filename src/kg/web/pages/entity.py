@@ -65,7 +65,8 @@ def _see_other(location: str) -> Response:
 def _negotiated(page_path: str, data_path: str) -> Response:
     choice = negotiate(request)
     if choice is None:
-        raise PageError(406, "Available as text/html, " + ", ".join(f.media_type for f in DOCUMENT_FORMATS.values()) + ".")
+        offered = ", ".join(f.media_type for f in DOCUMENT_FORMATS.values())
+        raise PageError(406, f"Available as text/html, {offered}.")
     if choice == HTML:
         return _see_other(page_path)
     return _see_other(f"{data_path}.{choice}")
