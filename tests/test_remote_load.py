@@ -13,11 +13,11 @@ import requests
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from kg.store import loader as kgload
 from kg.cli import main
 from kg.config import Settings
-from kg.store.loader import LoadError, load, read_build, stored_hash
 from kg.rdf.terms import to_rdflib as ox_term
+from kg.store import loader as kgload
+from kg.store.loader import LoadError, load, read_build, stored_hash
 from kg.store.remote import RemoteStore, StoreUnavailable
 
 GRAPHS = ("ontology", "asserted", "inferred")

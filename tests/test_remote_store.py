@@ -18,11 +18,11 @@ from rdflib import XSD, BNode, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from kg.config import Settings
-from kg.store.remote import Endpoints, RemoteStore, StoreQueryError, StoreTimeout, StoreUnavailable, redact
 from kg.sparql.errors import status_of
-from kg.testing import free_port
 from kg.store import BackendUnavailable, QueryRejected
 from kg.store.embedded import EmbeddedStore
+from kg.store.remote import Endpoints, RemoteStore, StoreQueryError, StoreTimeout, StoreUnavailable, redact
+from kg.testing import free_port
 
 PREFIXES = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX jp: <https://w3id.org/jinpu-kg/def#>

@@ -27,9 +27,9 @@ from rdflib import Literal
 
 from kg.artifacts import DATASET, ArtifactError, BuildArtifacts, content_hash, is_stale, read_quads
 from kg.config import Settings
+from kg.rdf.sparql_text import iri, string, term
 from kg.rdf.vocab import GRAPH_NAMES
 from kg.store.remote import RemoteStore, RemoteStoreError, record_graph
-from kg.rdf.sparql_text import iri, string, term
 
 DCTERMS = "http://purl.org/dc/terms/"
 VOID = "http://rdfs.org/ns/void#"

@@ -20,8 +20,8 @@ from rdflib.namespace import OWL, SKOS
 from rdflib.term import Node
 
 from kg.config import Settings
-from kg.rdf.sparql_text import read_query
 from kg.rdf import vocab
+from kg.rdf.sparql_text import read_query
 from kg.web import labels
 from kg.web.iris import IriMap
 

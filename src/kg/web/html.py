@@ -12,8 +12,8 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
-from kg.web.i18n import translate
 from kg.web.dataset_index import Figure, Site
+from kg.web.i18n import translate
 
 NUMERIC = {XSD.decimal, XSD.integer, XSD.double, XSD.float, XSD.nonNegativeInteger, XSD.positiveInteger, XSD.int,
            XSD.long}

@@ -7,9 +7,8 @@ looked up here for Chinese.
 
 from __future__ import annotations
 
-from markupsafe import Markup
-
 from flask import Request
+from markupsafe import Markup
 
 LANGS = ("en", "zh")
 COOKIE = "lang"

@@ -12,9 +12,9 @@ from werkzeug.exceptions import HTTPException
 from kg.sparql.errors import message_of, status_of
 from kg.store.base import ExecutionError
 from kg.web import i18n
+from kg.web.dataset_index import Site, site
 from kg.web.html import Formatter
 from kg.web.linked_data import head_links, link_header
-from kg.web.dataset_index import Site, site
 
 MAX_PARAM = 500  # characters of any query-string value we accept (q=, sort=, ...); the SPARQL text has its own cap
 

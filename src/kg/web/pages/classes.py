@@ -17,12 +17,12 @@ from rdflib.term import Node
 
 from kg.rdf import vocab
 from kg.web import labels
+from kg.web.dataset_index import Site, site
+from kg.web.html import number
+from kg.web.linked_data import alternates, rdf_response
 from kg.web.models.entity import description
 from kg.web.pages.entity import split_ext
-from kg.web.html import number
 from kg.web.rendering import PageError, _, fmt, lang, render
-from kg.web.linked_data import alternates, rdf_response
-from kg.web.dataset_index import Site, site
 
 PAGE_SIZE = 100
 MAX_COLUMNS = 5

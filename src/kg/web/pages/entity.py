@@ -14,11 +14,11 @@ from flask import Response, redirect, request
 from rdflib import URIRef
 
 from kg.rdf import sparql_text as sparql_terms
-from kg.web.iris import ONTOLOGY_DOC
-from kg.web.rendering import PageError, _, fmt, render
-from kg.web.linked_data import HTML, DOCUMENT_FORMATS, alternates, link_header, negotiate, rdf_response
 from kg.web.dataset_index import Site, site
+from kg.web.iris import ONTOLOGY_DOC
+from kg.web.linked_data import DOCUMENT_FORMATS, HTML, alternates, link_header, negotiate, rdf_response
 from kg.web.models.entity import description, entity_model, listing_query
+from kg.web.rendering import PageError, _, fmt, render
 
 
 def split_ext(name: str) -> tuple[str, str | None]:

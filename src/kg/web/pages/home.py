@@ -9,9 +9,9 @@ from flask import Response, jsonify
 
 from kg.artifacts import DUMP_EXTENSIONS, BuildArtifacts
 from kg.web import examples
+from kg.web.dataset_index import Figure, Site, site
 from kg.web.html import number
 from kg.web.rendering import fmt, lang, render
-from kg.web.dataset_index import Figure, Site, site
 
 HEADLINE_MAX = 8
 

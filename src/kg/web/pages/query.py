@@ -17,8 +17,8 @@ from rdflib.term import Node
 from kg.sparql import run_user_query
 from kg.sparql.policy import QueryError
 from kg.web import examples
-from kg.web.rendering import PageError, _, lang, render
 from kg.web.dataset_index import site
+from kg.web.rendering import PageError, _, lang, render
 
 SELECT_FORMATS = [("json", "JSON"), ("xml", "XML"), ("csv", "CSV"), ("tsv", "TSV")]
 GRAPH_FORMATS = [("ttl", "Turtle"), ("nt", "N-Triples"), ("jsonld", "JSON-LD"), ("rdf", "RDF/XML")]

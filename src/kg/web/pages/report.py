@@ -11,8 +11,8 @@ from flask import Response, jsonify, render_template
 from markupsafe import Markup
 
 from kg.artifacts import SOURCE, BuildArtifacts
-from kg.web.rendering import context, lang, render
 from kg.web.dataset_index import Passage, Site, site
+from kg.web.rendering import context, lang, render
 
 
 @dataclass

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from flask import Response, jsonify, request
 
-from kg.web.rendering import PageError, lang, render
 from kg.web.dataset_index import Site, site
+from kg.web.rendering import PageError, lang, render
 
 MAX_Q = 200
 LIMIT = 200
