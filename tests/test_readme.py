@@ -23,7 +23,7 @@ def test_readme_opens_with_a_two_command_quickstart() -> None:
     block = re.search(r"```sh\n(.*?)```", first_section, flags=re.DOTALL).group(1)
     commands = [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
     assert len(commands) == 2
-    assert "python server.py" in commands[0]
+    assert "kg serve" in commands[0]
     assert ".ci/run" in commands[1]
 
 
