@@ -170,3 +170,15 @@ def test_templates_have_no_language_conditionals(template: str) -> None:
     text = (TEMPLATES / template).read_text(encoding="utf-8")
     assert 'lang == "zh"' not in text and "lang == 'zh'" not in text and 'lang == "en"' not in text
 
+
+
+def test_every_setting_is_documented() -> None:
+    """Each Settings field is read from KG_<NAME>; the README or docs/ must say what it does."""
+    from dataclasses import fields
+
+    from kg.config import PROJECT_ROOT, Settings
+
+    docs = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8") + "".join(
+        p.read_text(encoding="utf-8") for p in sorted((PROJECT_ROOT / "docs").glob("*.md")))
+    missing = [f"KG_{f.name.upper()}" for f in fields(Settings) if f"KG_{f.name.upper()}" not in docs]
+    assert not missing, f"settings nobody documented: {missing}"
