@@ -349,3 +349,43 @@ def test_every_route_is_documented_in_the_route_table():
 
     for rule, _view in kg.web.ROUTES:
         assert rule.split("<")[0].rstrip("/") in kg.web.__doc__
+
+
+def test_readiness_says_ready_with_the_build_version(web_client, build_settings) -> None:
+    import json
+    import time
+
+    deadline = time.monotonic() + 30  # a remote store's version is read in the background: ready once it is known
+    while (resp := web_client.get("/healthz")).status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert resp.status_code == 200 and resp.headers["Cache-Control"] == "no-store"
+    body = resp.get_json()
+    manifest = json.loads((build_settings.build_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert body["status"] == "ready" and body["version"] == manifest["content_hash"].strip()
+    assert body["version"].startswith("sha256:") and body["base_iri"] == build_settings.base_iri
+
+
+def test_readiness_is_503_without_a_loaded_build(web_client, monkeypatch) -> None:
+    from kg.store.base import DataVersion
+
+    monkeypatch.setattr(DataVersion, "get", lambda self: "")
+    resp = web_client.get("/healthz")
+    assert resp.status_code == 503
+    assert resp.get_json()["status"] == "not ready" and "no loaded build" in resp.get_json()["reason"]
+
+
+def test_readiness_is_503_on_a_build_of_another_base(build_settings, tmp_path) -> None:
+    import json
+    import shutil
+    from dataclasses import replace
+
+    from kg.app import create_app
+
+    build = tmp_path / "build"
+    shutil.copytree(build_settings.build_dir, build)
+    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    manifest["base_iri"] = "http://example.org/other/"
+    (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    client = create_app(replace(build_settings, build_dir=build)).test_client()
+    resp = client.get("/healthz")
+    assert resp.status_code == 503 and "http://example.org/other/" in resp.get_json()["reason"]

@@ -17,6 +17,7 @@ files the pages run (queries/) and the example queries (examples/ with examples.
     /void, /graph/<name>           pages/downloads.py  the VoID and named-graph IRIs: 303 to their documents
     /source/<file>                 pages/downloads.py  the source text of the report
     /validation                    pages/downloads.py  the validation report of the current build, as a page
+    /healthz                       pages/health.py     readiness: 200 when this process answers from its data, else 503
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from werkzeug.exceptions import HTTPException
 from kg.store.base import ExecutionError
 from kg.web import rendering
 from kg.web.dataset_index import site
-from kg.web.pages import classes, downloads, entity, home, ontology, query, report, search
+from kg.web.pages import classes, downloads, entity, health, home, ontology, query, report, search
 
 bp = Blueprint("web", __name__)
 
@@ -62,6 +63,7 @@ ROUTES = [
     ("/graph/<name>", downloads.graph),
     ("/source/<path:filename>", downloads.source),
     ("/validation", downloads.validation),
+    ("/healthz", health.healthz),
 ]
 
 for rule, view in ROUTES:
