@@ -133,6 +133,7 @@ def enrich_passages(data: Graph, text: str, settings: Settings) -> list[str]:
     report = jpr["report"]
     headings = section_headings(text)
     problems = []
+    spans: dict[tuple[int, int], URIRef] = {}
     for passage in sorted(set(data.subjects(RDF.type, jp.Passage))):
         quotes = list(data.objects(passage, jp.exact))
         if len(quotes) != 1:
@@ -144,6 +145,13 @@ def enrich_passages(data: Graph, text: str, settings: Settings) -> list[str]:
             problems.append(f"{passage}: quote does not occur verbatim in the source: {quote!r}")
             continue
         end = start + len(quote)
+        if text.find(quote, start + 1) >= 0:
+            problems.append(f"{passage}: quote occurs more than once in the source, so its place is ambiguous "
+                            f"(quote a longer span): {quote!r}")
+        if (start, end) in spans:
+            problems.append(f"{passage}: same span ({start}-{end}) as {spans[(start, end)]}: two passages for one "
+                            f"quote make pages cite the wrong sentence; use one passage")
+        spans[(start, end)] = passage
         section = None
         for offset, heading in headings:
             if offset <= start:
@@ -214,6 +222,9 @@ def figure_problems(data: Graph, settings: Settings) -> list[str]:
         quotes = [str(q) for p in data.objects(obs, PROV.wasDerivedFrom) for q in data.objects(p, jp.exact)]
         if not any(str(written) in q for q in quotes):
             problems.append(f"{obs}: value as written {str(written)!r} does not appear in its quote(s) {quotes!r}")
+        unit = data.value(obs, jp.unitAsWritten)
+        if unit is not None and not any(str(unit) in q for q in quotes):
+            problems.append(f"{obs}: unit as written {str(unit)!r} does not appear in its quote(s) {quotes!r}")
         meant = parse_written_number(str(written))
         try:
             number = Decimal(str(value))
