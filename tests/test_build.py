@@ -27,7 +27,7 @@ HEADER = """@prefix jp: <def#> . @prefix jpr: <id/> .
 """
 
 GOOD_FIGURE = HEADER + """
-jpr:p-test a jp:Passage ; jp:exact "完成全口径税收598.37亿元" .
+jpr:p-test a jp:Passage ; jp:exact "全口径税收598.37亿元" .
 jpr:obs-test a jp:Observation ;
     rdfs:label "测试"@zh , "Test"@en ;
     jp:indicator jpr:ind-tax-revenue ; jp:refArea jpr:jinpu ; jp:refPeriod "2021"^^xsd:gYear ;
@@ -229,3 +229,30 @@ def test_pruned_reasoning_infers_what_reasoning_over_everything_infers() -> None
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(everything)
     full = {t for t in everything if t not in sources.data and t not in sources.ontology and not _trivial(*t)}
     assert set(ours) == full
+
+
+def test_two_passages_with_the_same_span_fail_the_build(project: Settings) -> None:
+    """Two passages quoting the same characters would make pages cite the wrong one (the headline clause did)."""
+    write_data(project, GOOD_FIGURE + """
+jpr:p-test-again a jp:Passage ; jp:exact "全口径税收598.37亿元" .
+""")
+    result = run(project)
+    assert not result.conforms
+    assert "same span" in result.report_text and "p-test-again" in result.report_text
+
+
+def test_a_unit_the_quote_does_not_have_fails_the_build(project: Settings) -> None:
+    write_data(project, GOOD_FIGURE.replace('jp:unitAsWritten "亿元"', 'jp:unitAsWritten "亿美元"'))
+    result = run(project)
+    assert not result.conforms
+    assert "unit as written '亿美元' does not appear" in result.report_text
+
+
+def test_an_agent_must_be_an_organization_area_or_zone(project: Settings) -> None:
+    write_data(project, GOOD_FIGURE + """
+jpr:prog-test a jp:Program ; rdfs:label "测试"@zh , "Test"@en ; prov:wasDerivedFrom jpr:p-test ;
+    jp:implementedBy jpr:ind-tax-revenue .
+""")
+    result = run(project)
+    assert not result.conforms
+    assert "jp:AdministrativeArea (the district)" in result.report_text
