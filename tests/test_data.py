@@ -424,3 +424,20 @@ def test_no_investor_the_text_does_not_name(data: Graph) -> None:
     """A project the text names only by a company's name (利勃海尔, EX机器人) does not make the company its investor."""
     for project in ("proj-liebherr", "proj-ex-robots"):
         assert data.value(JPR[project], JP.investor) is None, project
+
+
+def test_every_passage_has_one_english_translation(data: Graph) -> None:
+    """jp:translation: exactly one, non-empty, @en, with no Chinese characters except a term it glosses in brackets
+    or quotes, and never the quote itself."""
+    problems = []
+    passages = set(data.subjects(RDF.type, JP.Passage))
+    assert len(passages) >= 170
+    for p in sorted(passages):
+        tr = list(data.objects(p, JP.translation))
+        if len(tr) != 1 or tr[0].language != "en" or not str(tr[0]).strip():
+            problems.append(f"{p}: {tr}")
+            continue
+        english = str(tr[0])
+        if english == str(data.value(p, JP.exact)) or len(CJK.findall(english)) > len(re.findall(r"[A-Za-z]", english)):
+            problems.append(f"{p}: {english!r} is not an English translation")
+    assert not problems, "\n".join(problems)
