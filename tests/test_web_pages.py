@@ -349,3 +349,17 @@ def test_every_route_is_documented_in_the_route_table():
 
     for rule, _view in views.ROUTES:
         assert rule.split("<")[0].rstrip("/") in views.__doc__
+
+
+def test_quotes_come_with_their_english_translation(web_client):
+    """Beside every quote, the passage's English translation (jp:translation), marked as a translation."""
+    body = web_client.get("/page/obs-gdp-2021?lang=en").get_data(as_text=True)
+    assert "2021年，金普新区实现地区生产总值2529亿元，同比增长9%" in body
+    assert 'class="translation" lang="en"' in body
+    assert "gross regional product reached 252.9 billion yuan, up 9% year on year" in body
+    report = web_client.get("/report?lang=en").get_data(as_text=True)
+    assert "up 9% year on year" in report
+    data = web_client.get("/report.json").get_json()
+    assert all(p["translation"] for p in data["passages"])
+    ttl = web_client.get("/data/p-core-headline.ttl").get_data(as_text=True)
+    assert "translation" in ttl and "@en" in ttl

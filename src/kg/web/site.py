@@ -41,6 +41,7 @@ class Passage:
     start: int
     end: int
     section: str | None = None
+    translation: str | None = None  # English translation of the quote (jp:translation), not the quote
 
 
 @dataclass
@@ -160,7 +161,8 @@ class Site:
             iri = str(row["passage"])
             name = self.iris.name(iri) or iri.rsplit("/", 1)[-1]
             out[iri] = Passage(iri, name, str(row["exact"]), int(row["start"]), int(row["end"]),
-                               str(row["section"]) if row.get("section") is not None else None)
+                               str(row["section"]) if row.get("section") is not None else None,
+                               str(row["translation"]) if row.get("translation") is not None else None)
         return out
 
     @cached_property
