@@ -102,6 +102,8 @@ EXPECTED = [
     ("实施金普工匠、金普学者等人才工程", "jinpu", "implements", "jinpu-craftsman-programme"),
     ("实施金普工匠、金普学者等人才工程", "jinpu", "implements", "jinpu-scholar-programme"),
     # 对外开放
+    ("紧紧围绕国家级新区和自贸试验区发展定位", "dalian-ftz-area", "locatedIn", "jinpu"),
+    ("金普新区积极打造对外开放新平台，持续深耕东北亚经贸合作", "jinpu", "cooperatesWith", "northeast-asia"),
     ("辽宁自贸试验区大连片区贸易便利化改革不断深化，2021年首创进口货物目的地检查“云眼查”", "dalian-ftz-area", "launches",
      "cloud-eye-inspection"),
     ("大连国际能源交易中心正式成立，全年交易量突破1000亿元", "dalian-international-energy-exchange", "locatedIn", "jinpu"),
