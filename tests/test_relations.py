@@ -146,6 +146,7 @@ EXPECTED = [
     ("发挥异地研发中心、离岸创新中心、产业研究院、企业博士后科研工作站等平台作用", "jinpu", "uses", "offshore-innovation-centres"),
     ("赴北京、上海、深圳等地开展招才引智活动", "talent-recruitment-trips", "locatedIn", "shenzhen"),
     ("赴北京、上海、深圳等地开展招才引智活动", "jinpu", "hosts", "talent-recruitment-trips"),
+    ("吸引东北“老乡”来新区发展", "talent-recruitment-trips", "concerns", "northeast-china"),
     ("辽宁自贸试验区大连片区推出知识产权“管家式”全链条全天候服务新机制", "dalian-ftz-area", "launches",
      "ip-butler-service-mechanism"),
     ("在生态环境部主办的2021年美丽海湾优秀案例评选中", "mee", "hosts", "beautiful-bay-selection-2021"),
