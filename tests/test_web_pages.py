@@ -389,3 +389,17 @@ def test_readiness_is_503_on_a_build_of_another_base(build_settings, tmp_path) -
     client = create_app(replace(build_settings, build_dir=build)).test_client()
     resp = client.get("/healthz")
     assert resp.status_code == 503 and "http://example.org/other/" in resp.get_json()["reason"]
+
+
+def test_quotes_come_with_their_english_translation(web_client):
+    """Beside every quote, the passage's English translation (jp:translation), marked as a translation."""
+    body = web_client.get("/page/obs-gdp-2021?lang=en").get_data(as_text=True)
+    assert "2021年，金普新区实现地区生产总值2529亿元，同比增长9%" in body
+    assert 'class="translation" lang="en"' in body
+    assert "gross regional product reached 252.9 billion yuan, up 9% year on year" in body
+    report = web_client.get("/report?lang=en").get_data(as_text=True)
+    assert "up 9% year on year" in report
+    data = web_client.get("/report.json").get_json()
+    assert all(p["translation"] for p in data["passages"])
+    ttl = web_client.get("/data/p-core-headline.ttl").get_data(as_text=True)
+    assert "translation" in ttl and "@en" in ttl

@@ -37,6 +37,7 @@ class Passage:
     start: int
     end: int
     section: str | None = None
+    translation: str | None = None  # English translation of the quote (jp:translation), not the quote
 
 
 @dataclass
@@ -168,7 +169,8 @@ class Site:
             iri = str(row["passage"])
             name = self.iris.name(iri) or iri.rsplit("/", 1)[-1]
             out[iri] = Passage(iri, name, str(row["exact"]), int(row["start"]), int(row["end"]),
-                               str(row["section"]) if row.get("section") is not None else None)
+                               str(row["section"]) if row.get("section") is not None else None,
+                               str(row["translation"]) if row.get("translation") is not None else None)
         return out
 
     @cached_property

@@ -160,7 +160,10 @@ class Formatter:
     def _growth(self, fig: Figure) -> str:
         written = fig.written or number(fig.value)
         if fig.kind and fig.kind.endswith("#Multiple"):
-            return f"×{written}" if self.lang == "en" else f"{written}倍"
+            # 增长N倍 is an increase of N times the base (the new value is N+1 times the old), not "N-fold"
+            if self.lang == "en" and fig.value is not None:
+                return f"+{number(Decimal(str(fig.value)) * 100)}%"
+            return f"增长{written}倍"
         sign = "+" if fig.value is not None and Decimal(str(fig.value)) >= 0 and not written.startswith("-") else ""
         return f"{sign}{written}{fig.unit or '%'}"
 

@@ -168,6 +168,7 @@ ZH: dict[str, str] = {
     "Every figure as a table": "全部数字表",
     "Open in the report reader": "在原文阅读器中打开",
     "View the passage": "查看原文段落",
+    "English translation": "英文译文",
     "This page": "本页",
     "Skip to content": "跳到正文",
     "Counts include members whose type was inferred (a District is also a Place).":

@@ -97,6 +97,7 @@ def report_json() -> Response:
             "iri": p.iri,
             "anchor": f"/report#{p.name}",
             "exact": p.exact,
+            "translation": p.translation,
             "start": p.start,
             "end": p.end,
             "section": p.section,
