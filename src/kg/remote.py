@@ -26,11 +26,13 @@ import urllib3
 from rdflib import XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 from requests.adapters import HTTPAdapter
+from requests.auth import HTTPDigestAuth
 from werkzeug.exceptions import BadGateway, ServiceUnavailable
 
 from kg.config import Settings
+from kg.query_text import query_form, with_values
 from kg.rdfterms import to_rdflib
-from kg.sparql_terms import iri, values_clause
+from kg.sparql_terms import iri
 from kg.store import BackendUnavailable, ExecutionError, QueryRejected, QueryResult
 
 DATASET_GRAPHS = ("ontology", "asserted", "inferred")
@@ -42,6 +44,11 @@ ANY_RESULT = (
     "application/sparql-results+json, application/n-triples;q=0.9, application/sparql-results+xml;q=0.5, "
     "text/turtle;q=0.5, application/rdf+xml;q=0.2"
 )
+# Asked by the query's form: a server may answer a graph query in a results format when any format is accepted
+# (Virtuoso writes CONSTRUCT results as an s/p/o table in SPARQL JSON).
+RESULTS = "application/sparql-results+json, application/sparql-results+xml;q=0.5"
+GRAPHS = "application/n-triples, text/turtle;q=0.5, application/rdf+xml;q=0.2"
+ACCEPT_BY_FORM = {"SELECT": RESULTS, "ASK": RESULTS, "CONSTRUCT": GRAPHS, "DESCRIBE": GRAPHS}
 # Stands for "no graph" in a protocol dataset: an empty default graph (or no named graphs) cannot be written with
 # default-graph-uri / named-graph-uri, which a server reads as "use your own default dataset" when absent. A URN, so
 # that no server could think of fetching it.
@@ -114,20 +121,46 @@ class Endpoints:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Endpoints:
-        """Explicit settings win; otherwise Oxigraph's layout (/query, /update, /store) is derived from a URL ending
-        in /query, and any other query URL is taken to accept updates too (Virtuoso, Neptune) and to have no GSP."""
+        """Explicit settings win; otherwise a layout is derived from the query URL: Oxigraph's (/query, /update,
+        /store) from a URL ending in /query, Virtuoso's (/sparql, /sparql-auth, /sparql-graph-crud-auth) from one
+        ending in /sparql; any other query URL is taken to accept updates too and to have no GSP."""
         query = settings.store
         if urlsplit(query).scheme not in ("http", "https"):
             raise ValueError(f"KG_STORE must be 'embedded' or an http(s) SPARQL query URL, not {redact(query)!r}")
-        oxigraph_layout = urlsplit(query).path.endswith("/query")
-        update = settings.store_update or (_replace_last_segment(query, "update") if oxigraph_layout else query)
+        layout = store_layout(query)
+        derived = {
+            "oxigraph": ("update", "store"),
+            "virtuoso": ("sparql-auth", "sparql-graph-crud-auth"),
+        }.get(layout)
+        update = settings.store_update or (_replace_last_segment(query, derived[0]) if derived else query)
         if settings.store_gsp.lower() == "none":
             gsp = None
         elif settings.store_gsp:
             gsp = settings.store_gsp
         else:
-            gsp = _replace_last_segment(query, "store") if oxigraph_layout else None
+            gsp = _replace_last_segment(query, derived[1]) if derived else None
         return cls(query=query, update=update, gsp=gsp)
+
+
+def store_layout(query_url: str) -> str:
+    """The URL layout a query URL suggests: "oxigraph" (…/query), "virtuoso" (…/sparql) or "other"."""
+    path = urlsplit(query_url).path
+    if path.endswith("/query"):
+        return "oxigraph"
+    if path.endswith("/sparql"):
+        return "virtuoso"
+    return "other"
+
+
+def auth_scheme(settings: Settings) -> str:
+    """The HTTP authentication scheme for the store's credentials: KG_STORE_AUTH, else digest for Virtuoso's layout
+    (its /sparql-auth endpoints ask for digest) and basic for any other."""
+    scheme = settings.store_auth.strip().lower()
+    if not scheme:
+        return "digest" if store_layout(settings.store) == "virtuoso" else "basic"
+    if scheme not in ("basic", "digest"):
+        raise ValueError(f"KG_STORE_AUTH must be 'basic' or 'digest', not {settings.store_auth!r}")
+    return scheme
 
 
 def make_session(settings: Settings) -> requests.Session:
@@ -139,7 +172,11 @@ def make_session(settings: Settings) -> requests.Session:
     session.mount("https://", adapter)
     session.headers["User-Agent"] = "jinpu-kg"
     if settings.store_user:
-        session.auth = (settings.store_user, settings.store_password)
+        if auth_scheme(settings) == "digest":
+            # Sent after the store's challenge (401), then ahead of time with the nonce it gave, per thread.
+            session.auth = HTTPDigestAuth(settings.store_user, settings.store_password)
+        else:
+            session.auth = (settings.store_user, settings.store_password)
     session.trust_env = False  # proxies and .netrc from the environment must not redirect or re-authenticate
     return session
 
@@ -248,19 +285,19 @@ class RemoteStore:
     # --- Store: the app's own queries ---
 
     def select(self, query: str, bindings: dict | None = None) -> list[dict[str, Node]]:
-        doc = self._json(query + values_clause(bindings or {}))
+        doc = self._json(with_values(query, bindings or {}))
         if not isinstance(doc.get("results"), dict):
             raise RemoteStoreError("the store answered a SELECT query without results")
         return [{name: json_term(value) for name, value in row.items()} for row in doc["results"]["bindings"]]
 
     def ask(self, query: str, bindings: dict | None = None) -> bool:
-        doc = self._json(query + values_clause(bindings or {}))
+        doc = self._json(with_values(query, bindings or {}))
         if not isinstance(doc.get("boolean"), bool):
             raise RemoteStoreError("the store answered an ASK query without a boolean")
         return doc["boolean"]
 
     def construct(self, query: str, bindings: dict | None = None) -> Graph:
-        body = self.query_bytes(query + values_clause(bindings or {}), N_TRIPLES)
+        body = self.query_bytes(with_values(query, bindings or {}), N_TRIPLES)
         g = Graph()
         try:
             for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES):
@@ -287,7 +324,7 @@ class RemoteStore:
             "POST",
             self.endpoints.query,
             data=[("query", query), *dataset],
-            accept=ANY_RESULT,
+            accept=ACCEPT_BY_FORM.get(query_form(query) or "", ANY_RESULT),
             timeout=timeout,
             retry=True,
         )
@@ -445,6 +482,10 @@ class RemoteStore:
                 raise StoreUnavailable(f"request to the store at {where} failed ({type(exc).__name__})") from exc
         status = response.status_code
         if 200 <= status < 300:
+            if response.headers.get("X-SQL-State"):
+                # Virtuoso's "anytime" answer: what it found before its own time limit, as a 200. Not the answer.
+                response.close()
+                raise StoreTimeout(f"the store at {where} cut the query at its own time limit (partial answer)")
             return response, deadline, limit
         try:
             message = response.raw.read(MESSAGE_CHARS, decode_content=True).decode("utf-8", "replace").strip()

@@ -1,0 +1,233 @@
+"""A real Virtuoso server for the tests (`virtuoso-t` of Debian's `virtuoso-opensource`, installed by .ci/run).
+
+- `virtuoso_servers`: a factory; each call starts a server on free loopback ports with its own ini and database
+  folder (never the system service's ports or files), with a loader account that may write (digest authentication
+  on /sparql-auth) and anonymous read-only /sparql.
+- `virtuoso_server`: the session's shared server, holding the session's build loaded by `kg load`. Started once per
+  test session; the "virtuoso" backend of `kg_store` (tests/fixtures_oxigraph.py) uses it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import requests
+
+from kg.config import Settings
+from tests.fixtures_oxigraph import SERVER_NICENESS, SERVER_TIMEOUT_S, free_port
+
+LOADER = "kg_loader"
+# Virtuoso's own per-query limits: a little above the app's, and more rows than any answer the app reads.
+RESULT_SET_MAX_ROWS = 1_000_000
+
+INI = """\
+[Database]
+DatabaseFile = {db}/virtuoso.db
+ErrorLogFile = {db}/virtuoso.log
+LockFile = {db}/virtuoso.lck
+TransactionFile = {db}/virtuoso.trx
+xa_persistent_file = {db}/virtuoso.pxa
+ErrorLogLevel = 7
+FileExtend = 200
+MaxCheckpointRemap = 2000
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {db}/virtuoso-temp.db
+TransactionFile = {db}/virtuoso-temp.trx
+MaxCheckpointRemap = 2000
+Striping = 0
+
+[Parameters]
+ServerPort = 127.0.0.1:{sql_port}
+DisableUnixSocket = 1
+DisableTcpSocket = 0
+MaxClientConnections = 10
+CheckpointInterval = 60
+CaseMode = 2
+DirsAllowed = .
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+ThreadsPerQuery = 2
+AsyncQueueMaxThreads = 4
+
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerRoot = {db}
+MaxClientConnections = 10
+ServerThreads = 10
+MaxKeepAlives = 10
+KeepAliveTimeout = 10
+Charset = UTF-8
+EnabledGzipContent = 1
+
+[SPARQL]
+ResultSetMaxRows = {max_rows}
+MaxQueryCostEstimationTime = {timeout}
+MaxQueryExecutionTime = {timeout}
+"""
+
+
+def virtuoso_command() -> str | None:
+    return shutil.which("virtuoso-t")
+
+
+class VirtuosoServer:
+    """One `virtuoso-t -f` process with its own ini; can be killed and started again on the same ports and files."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.db = folder / "db"
+        self.db.mkdir(parents=True, exist_ok=True)
+        self.http_port = free_port()
+        self.sql_port = free_port()
+        self.ini = folder / "virtuoso.ini"
+        self.ini.write_text(
+            INI.format(
+                db=self.db,
+                sql_port=self.sql_port,
+                http_port=self.http_port,
+                max_rows=RESULT_SET_MAX_ROWS,
+                timeout=SERVER_TIMEOUT_S,
+            ),
+            encoding="utf-8",
+        )
+        self.log = folder / "virtuoso-t.log"
+        self.process: subprocess.Popen | None = None
+        self.user = LOADER
+        self.password = secrets.token_urlsafe(12)
+        self._dba_password = "dba"  # a new database's; replaced at the first start
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def query_url(self) -> str:
+        return self.base + "/sparql"
+
+    def start(self, timeout: float = 60.0) -> VirtuosoServer:
+        command = virtuoso_command()
+        if command is None:
+            pytest.skip("Virtuoso is not installed (apt-get install virtuoso-opensource)")
+        first = not (self.db / "virtuoso.db").exists()
+        with open(self.log, "ab") as log:
+            nice = ["nice", "-n", str(SERVER_NICENESS)] if shutil.which("nice") else []
+            self.process = subprocess.Popen(
+                [*nice, command, "-f", "-c", str(self.ini)],
+                cwd=self.db,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"virtuoso-t exited with {self.process.returncode}: {self.log.read_text()[-3000:]}")
+            try:
+                if requests.post(self.query_url, data={"query": "ASK {}"}, timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        else:
+            self.stop()
+            raise RuntimeError(f"virtuoso-t did not answer on port {self.http_port} within {timeout}s")
+        if first:
+            self._accounts()
+        return self
+
+    def isql(self, *statements: str) -> str:
+        """Run SQL statements as the database administrator (isql-vt on the SQL port)."""
+        isql = shutil.which("isql-vt") or shutil.which("isql")
+        script = "\n".join(s.rstrip(";") + ";" for s in statements) + "\n"
+        done = subprocess.run(
+            [isql, f"127.0.0.1:{self.sql_port}", "dba", self._dba_password],
+            input=script,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if done.returncode != 0 or "*** Error" in done.stdout + done.stderr:
+            raise RuntimeError(f"isql failed: {done.stdout[-1500:]} {done.stderr[-1500:]}")
+        return done.stdout
+
+    def _accounts(self) -> None:
+        """A loader account that may update every graph; anonymous /sparql reads only; a secret dba password."""
+        dba = secrets.token_urlsafe(12)
+        self.isql(
+            f"DB.DBA.USER_CREATE('{self.user}', '{self.password}')",
+            f'GRANT SPARQL_UPDATE TO "{self.user}"',
+            f"DB.DBA.RDF_DEFAULT_USER_PERMS_SET('{self.user}', 3)",
+            "DB.DBA.RDF_DEFAULT_USER_PERMS_SET('nobody', 1)",
+            f"USER_CHANGE_PASSWORD('dba', 'dba', '{dba}')",
+        )
+        self._dba_password = dba
+
+    def kill(self) -> None:
+        """Stop the server at once, as a crash would (SIGKILL)."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+        self.process = None
+        (self.db / "virtuoso.lck").unlink(missing_ok=True)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.process = None
+        (self.db / "virtuoso.lck").unlink(missing_ok=True)
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+    def settings(self, base: Settings, **overrides) -> Settings:
+        """The given settings pointed at this server, with the loader's credentials."""
+        return replace(
+            base, store=self.query_url, store_user=self.user, store_password=self.password, **overrides
+        )
+
+    def read_settings(self, base: Settings, **overrides) -> Settings:
+        """The given settings pointed at this server, without credentials (as the app is served)."""
+        return replace(base, store=self.query_url, **overrides)
+
+
+@pytest.fixture(scope="session")
+def virtuoso_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """Start Virtuoso servers: `start()` gives a new, empty one; all are stopped at the end of the session."""
+    servers: list[VirtuosoServer] = []
+
+    def start() -> VirtuosoServer:
+        server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso"))
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(virtuoso_servers, build_settings: Settings) -> VirtuosoServer:
+    """The session's Virtuoso server, holding the session's build (loaded by `kg load`)."""
+    from kg.load import load
+
+    server = virtuoso_servers()
+    load(server.settings(build_settings))
+    return server
