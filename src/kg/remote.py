@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ VERSION_TTL = 5.0  # seconds the store's version (the loaded build's hash) is ta
 _READ_ERRORS = (OSError, urllib3.exceptions.HTTPError, requests.RequestException)
 # How much of a store's error message is passed on: enough to say what is wrong, not a whole HTML error page.
 MESSAGE_CHARS = 500
+_BNODE_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 
 
 class RemoteStoreError(ExecutionError, BadGateway):
@@ -187,7 +189,9 @@ def json_term(binding: dict) -> Node:
     if kind == "uri":
         return URIRef(value)
     if kind == "bnode":
-        return BNode(value)
+        # Labels must be valid N-Triples labels for the app's serializers; Virtuoso writes "nodeID://b10001".
+        # The mapping is fixed, so the same node keeps one label across queries.
+        return BNode(_BNODE_UNSAFE.sub("_", value.removeprefix("nodeID://")))
     if kind in ("literal", "typed-literal"):
         if binding.get("xml:lang"):
             return Literal(value, lang=binding["xml:lang"])
