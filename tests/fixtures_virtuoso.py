@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ import pytest
 import requests
 
 from kg.config import Settings
-from tests.fixtures_oxigraph import SERVER_NICENESS, SERVER_TIMEOUT_S, free_port
+from tests.fixtures_oxigraph import SERVER_NICENESS, SERVER_TIMEOUT_S
 
 LOADER = "kg_loader"
 # Virtuoso's own per-query limits: a little above the app's, and more rows than any answer the app reads.
@@ -77,6 +78,20 @@ MaxQueryExecutionTime = {timeout}
 """
 
 
+def free_ports(n: int) -> list[int]:
+    """n distinct free loopback ports (held open together while chosen, so that none is given twice)."""
+    sockets = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            sockets.append(s)
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
 def virtuoso_command() -> str | None:
     return shutil.which("virtuoso-t")
 
@@ -88,8 +103,7 @@ class VirtuosoServer:
         self.folder = folder
         self.db = folder / "db"
         self.db.mkdir(parents=True, exist_ok=True)
-        self.http_port = free_port()
-        self.sql_port = free_port()
+        self.http_port, self.sql_port = free_ports(2)
         self.ini = folder / "virtuoso.ini"
         self.ini.write_text(
             INI.format(
