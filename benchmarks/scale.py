@@ -166,7 +166,7 @@ def load_virtuoso(env: dict, workdir: Path) -> float | None:
     if virtuoso_command() is None:
         return None
     folder = workdir / "virtuoso"
-    server = VirtuosoServer(folder)
+    server = VirtuosoServer(folder, timeout_s=3600)  # its limit covers updates too: the switch grows with the data
     server.start()
     try:
         return _timed_load(env, server.query_url, {"KG_STORE_USER": server.user, "KG_STORE_PASSWORD": server.password})

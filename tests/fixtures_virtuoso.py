@@ -99,7 +99,8 @@ def virtuoso_command() -> str | None:
 class VirtuosoServer:
     """One `virtuoso-t -f` process with its own ini; can be killed and started again on the same ports and files."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, timeout_s: int = SERVER_TIMEOUT_S):
+        """`timeout_s`: Virtuoso's own limit on a request, queries and updates alike (a switch must fit in it)."""
         self.folder = folder
         self.db = folder / "db"
         self.db.mkdir(parents=True, exist_ok=True)
@@ -111,7 +112,7 @@ class VirtuosoServer:
                 sql_port=self.sql_port,
                 http_port=self.http_port,
                 max_rows=RESULT_SET_MAX_ROWS,
-                timeout=SERVER_TIMEOUT_S,
+                timeout=timeout_s,
             ),
             encoding="utf-8",
         )

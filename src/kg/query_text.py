@@ -51,14 +51,15 @@ def query_form(query: str) -> str | None:
             return text.upper()
         if kind == "word" and text.upper() in ("BASE", "PREFIX"):
             continue
-        if kind in ("iri", "word"):  # the prologue's IRIs and prefix names
+        if kind in ("iri", "word") or text == ":":  # the prologue's IRIs and prefix names
             continue
         return None
     return None
 
 
 def where_group_end(query: str) -> int | None:
-    """The offset just after the `{` that opens the query's WHERE group, or None if it cannot be found."""
+    """The offset just after the `{` that opens the query's WHERE group, or None if it cannot be found (or is the
+    template of a CONSTRUCT WHERE)."""
     form = None
     depth = 0
     skip_template = False
@@ -70,8 +71,7 @@ def where_group_end(query: str) -> int | None:
             continue
         if skip_template:
             if kind == "word" and text.upper() == "WHERE" and depth == 0:
-                skip_template = False  # CONSTRUCT WHERE { ... }: the template is the pattern
-                continue
+                return None  # CONSTRUCT WHERE { ... }: the pattern is the template, where VALUES cannot stand
             if kind == "open":
                 depth += 1
             elif kind == "close":
