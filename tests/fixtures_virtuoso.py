@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import random
 import secrets
 import shutil
 import signal
@@ -79,21 +80,29 @@ MaxQueryExecutionTime = {timeout}
 
 
 def free_ports(n: int) -> list[int]:
-    """n distinct free loopback ports (held open together while chosen, so that none is given twice)."""
-    sockets = []
-    try:
-        for _ in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
+    """n distinct free loopback ports below the ephemeral range. Virtuoso binds its ports seconds after start (once
+    its database is ready): a port from the ephemeral range may be taken by then by some client's connection."""
+    ports: list[int] = []
+    rng = random.Random()
+    while len(ports) < n:
+        port = rng.randrange(20000, 32000)
+        if port in ports:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        ports.append(port)
+    return ports
 
 
 def virtuoso_command() -> str | None:
     return shutil.which("virtuoso-t")
+
+
+class PortTaken(RuntimeError):
+    """Virtuoso could not listen on a chosen port."""
 
 
 class VirtuosoServer:
@@ -104,23 +113,27 @@ class VirtuosoServer:
         self.folder = folder
         self.db = folder / "db"
         self.db.mkdir(parents=True, exist_ok=True)
-        self.http_port, self.sql_port = free_ports(2)
+        self.timeout_s = timeout_s
         self.ini = folder / "virtuoso.ini"
+        self._choose_ports()
+        self.log = folder / "virtuoso-t.log"
+        self.process: subprocess.Popen | None = None
+        self.user = LOADER
+        self.password = secrets.token_urlsafe(12)
+        self._dba_password = "dba"  # a new database's; replaced at the first start
+
+    def _choose_ports(self) -> None:
+        self.http_port, self.sql_port = free_ports(2)
         self.ini.write_text(
             INI.format(
                 db=self.db,
                 sql_port=self.sql_port,
                 http_port=self.http_port,
                 max_rows=RESULT_SET_MAX_ROWS,
-                timeout=timeout_s,
+                timeout=self.timeout_s,
             ),
             encoding="utf-8",
         )
-        self.log = folder / "virtuoso-t.log"
-        self.process: subprocess.Popen | None = None
-        self.user = LOADER
-        self.password = secrets.token_urlsafe(12)
-        self._dba_password = "dba"  # a new database's; replaced at the first start
 
     @property
     def base(self) -> str:
@@ -131,10 +144,20 @@ class VirtuosoServer:
         return self.base + "/sparql"
 
     def start(self, timeout: float = 60.0) -> VirtuosoServer:
+        for attempt in range(3):
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                if self._dba_password != "dba" or attempt == 2:
+                    raise  # a server that ran before keeps its ports: its clients know them
+                self._choose_ports()
+        raise AssertionError("unreachable")
+
+    def _start(self, timeout: float) -> VirtuosoServer:
         command = virtuoso_command()
         if command is None:
             pytest.skip("Virtuoso is not installed (apt-get install virtuoso-opensource)")
-        first = not (self.db / "virtuoso.db").exists()
+        first = self._dba_password == "dba"  # the accounts are not set up yet
         with open(self.log, "ab") as log:
             nice = ["nice", "-n", str(SERVER_NICENESS)] if shutil.which("nice") else []
             self.process = subprocess.Popen(
@@ -147,7 +170,11 @@ class VirtuosoServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"virtuoso-t exited with {self.process.returncode}: {self.log.read_text()[-3000:]}")
+                tail = self.log.read_text(errors="replace")[-3000:]
+                self.process = None
+                if "Address already in use" in tail:
+                    raise PortTaken(tail)
+                raise RuntimeError(f"virtuoso-t exited: {tail}")
             try:
                 if requests.post(self.query_url, data={"query": "ASK {}"}, timeout=2).ok:
                     break
