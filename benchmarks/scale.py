@@ -175,13 +175,16 @@ def load_virtuoso(env: dict, workdir: Path) -> float | None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _timed_load(env: dict, url: str, extra: dict) -> float:
+def _timed_load(env: dict, url: str, extra: dict) -> float | None:
     t = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "kg.cli", "load", "--store", url, "--json"],
                           check=False, env={**env, **extra}, capture_output=True, text=True)
     seconds = time.perf_counter() - t
     if done.returncode != 0:
-        raise SystemExit(f"kg load failed: {done.stderr[-2000:]}")
+        print(f"kg load into {url} failed: {done.stderr[-2000:]}", file=sys.stderr)
+        return None
+    steps = json.loads(done.stdout)["steps_s"]
+    print(f"  kg load into {url}: {seconds:.1f} s, steps {steps}", file=sys.stderr, flush=True)
     return seconds
 
 
@@ -315,7 +318,8 @@ def main() -> None:
         for size in sizes:
             started = time.perf_counter()
             results.append(measure(size, Path(tmp), args))
-            print(f"[{size}x measured in {time.perf_counter() - started:.0f} s]", file=sys.stderr, flush=True)
+            print(f"[{size}x measured in {time.perf_counter() - started:.0f} s] {json.dumps(results[-1])}",
+                  file=sys.stderr, flush=True)
     report(results)
     if args.json:
         print(json.dumps(results, indent=2))

@@ -61,6 +61,7 @@ VERSION_TTL = 5.0  # seconds the store's version (the loaded build's hash) is ta
 _READ_ERRORS = (OSError, urllib3.exceptions.HTTPError, requests.RequestException)
 # How much of a store's error message is passed on: enough to say what is wrong, not a whole HTML error page.
 MESSAGE_CHARS = 500
+LARGE_BODY = 1 << 20  # bytes of a request body (an upload) above which sending it may take the whole time limit
 _BNODE_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 
 
@@ -460,6 +461,11 @@ class RemoteStore:
         if content_type:
             headers["Content-Type"] = content_type
         where = redact(url)
+        # requests' connect timeout also bounds each send of the body: a large upload to a busy store may wait
+        # longer than that for the store to read on, so it gets the request's whole time limit.
+        connect_timeout = self.settings.store_connect_timeout
+        if isinstance(data, bytes) and len(data) > LARGE_BODY:
+            connect_timeout = max(connect_timeout, limit)
         for attempt in (1, 2):
             try:
                 response = self.session.request(
@@ -470,7 +476,7 @@ class RemoteStore:
                     headers=headers,
                     stream=True,
                     allow_redirects=False,
-                    timeout=(self.settings.store_connect_timeout, max(0.001, deadline - time.monotonic())),
+                    timeout=(connect_timeout, max(0.001, deadline - time.monotonic())),
                 )
                 break
             except requests.Timeout as exc:
