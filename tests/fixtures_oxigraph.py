@@ -57,9 +57,11 @@ def remote_settings(oxigraph_server: OxigraphServer, build_settings: Settings) -
     return oxigraph_server.settings(build_settings)
 
 
-# Test ids: "embedded" and "remote", so that `pytest -k remote` runs every suite on the remote store too.
-# KG_TEST_BACKENDS=embedded (or =remote) runs the live-server and page suites on one backend only.
-BACKENDS = [b for b in os.environ.get("KG_TEST_BACKENDS", "embedded,remote").split(",") if b.strip()]
+# Test ids: "embedded", "remote" (Oxigraph) and "virtuoso", so that `pytest -k remote` runs every suite on the
+# Oxigraph server too and `-k virtuoso` on Virtuoso (tests/fixtures_virtuoso.py).
+# KG_TEST_BACKENDS=embedded (or =remote, =virtuoso, a comma-separated list) runs the live-server and page suites on
+# those backends only.
+BACKENDS = [b for b in os.environ.get("KG_TEST_BACKENDS", "embedded,remote,virtuoso").split(",") if b.strip()]
 
 
 @dataclass(frozen=True)
@@ -80,13 +82,17 @@ class StoreChoice:
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def kg_store(request: pytest.FixtureRequest) -> StoreChoice:
-    """Each backend in turn: "embedded", then "remote" (the shared Oxigraph server, loaded with the session's build).
+    """Each backend in turn: "embedded", "remote" (the shared Oxigraph server) and "virtuoso" (the shared Virtuoso
+    server), the servers loaded with the session's build.
 
     The live-server fixtures (tests/conftest.py) and the web app fixture (tests/fixtures_web.py) take this one, so
     every test that uses them runs once per backend."""
     if request.param == "embedded":
         return StoreChoice("embedded", "embedded")
+    if request.param == "virtuoso":
+        virtuoso = request.getfixturevalue("virtuoso_server")
+        return StoreChoice("virtuoso", virtuoso.query_url)
     if request.param != "remote":
-        raise ValueError(f"KG_TEST_BACKENDS: unknown backend {request.param!r} (embedded, remote)")
+        raise ValueError(f"KG_TEST_BACKENDS: unknown backend {request.param!r} (embedded, remote, virtuoso)")
     server: OxigraphServer = request.getfixturevalue("oxigraph_server")
     return StoreChoice("remote", server.query_url)

@@ -135,7 +135,13 @@ def test_endpoints_derived_for_oxigraph_and_explicit_for_others() -> None:
     fuseki = Endpoints.from_settings(Settings(store="http://h:3030/ds/query", store_gsp="http://h:3030/ds/data"))
     assert (fuseki.update, fuseki.gsp) == ("http://h:3030/ds/update", "http://h:3030/ds/data")
     virtuoso = Endpoints.from_settings(Settings(store="http://h:8890/sparql"))
-    assert (virtuoso.update, virtuoso.gsp) == ("http://h:8890/sparql", None)
+    assert (virtuoso.update, virtuoso.gsp) == ("http://h:8890/sparql-auth", "http://h:8890/sparql-graph-crud-auth")
+    neptune = Endpoints.from_settings(
+        Settings(store="https://h:8182/sparql", store_update="https://h:8182/sparql", store_gsp="none")
+    )
+    assert (neptune.update, neptune.gsp) == ("https://h:8182/sparql", None)
+    other = Endpoints.from_settings(Settings(store="http://h:9999/repositories/jinpu"))
+    assert (other.update, other.gsp) == ("http://h:9999/repositories/jinpu", None)
     no_gsp = Endpoints.from_settings(Settings(store="http://h:7878/query", store_gsp="none"))
     assert no_gsp.gsp is None
     with pytest.raises(ValueError):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,9 +27,11 @@ import urllib3
 from rdflib import XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 from requests.adapters import HTTPAdapter
+from requests.auth import HTTPDigestAuth
 
 from kg.config import Settings
-from kg.rdf.sparql_text import iri, values_clause
+from kg.rdf.query_text import query_form, with_values
+from kg.rdf.sparql_text import iri
 from kg.rdf.terms import graph_from_triples
 from kg.rdf.vocab import GRAPH_NAMES
 from kg.store.base import BackendUnavailable, BadResponse, QueryRejected, QueryResult
@@ -40,6 +43,11 @@ ANY_RESULT = (
     "application/sparql-results+json, application/n-triples;q=0.9, application/sparql-results+xml;q=0.5, "
     "text/turtle;q=0.5, application/rdf+xml;q=0.2"
 )
+# Asked by the query's form: a server may answer a graph query in a results format when any format is accepted
+# (Virtuoso writes CONSTRUCT results as an s/p/o table in SPARQL JSON).
+RESULTS = "application/sparql-results+json, application/sparql-results+xml;q=0.5"
+GRAPHS = "application/n-triples, text/turtle;q=0.5, application/rdf+xml;q=0.2"
+ACCEPT_BY_FORM = {"SELECT": RESULTS, "ASK": RESULTS, "CONSTRUCT": GRAPHS, "DESCRIBE": GRAPHS}
 # Stands for "no graph" in a protocol dataset: an empty default graph (or no named graphs) cannot be written with
 # default-graph-uri / named-graph-uri, which a server reads as "use your own default dataset" when absent. A URN, so
 # that no server could think of fetching it.
@@ -51,6 +59,8 @@ VERSION_TTL = 5.0  # seconds the store's version (the loaded build's hash) is ta
 _READ_ERRORS = (OSError, urllib3.exceptions.HTTPError, requests.RequestException)
 # How much of a store's error message is passed on: enough to say what is wrong, not a whole HTML error page.
 MESSAGE_CHARS = 500
+LARGE_BODY = 1 << 20  # bytes of a request body (an upload) above which sending it may take the whole time limit
+_BNODE_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 
 
 class RemoteStoreError(BadResponse):
@@ -101,20 +111,46 @@ class Endpoints:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Endpoints:
-        """Explicit settings win; otherwise Oxigraph's layout (/query, /update, /store) is derived from a URL ending
-        in /query, and any other query URL is taken to accept updates too (Virtuoso, Neptune) and to have no GSP."""
+        """Explicit settings win; otherwise a layout is derived from the query URL: Oxigraph's (/query, /update,
+        /store) from a URL ending in /query, Virtuoso's (/sparql, /sparql-auth, /sparql-graph-crud-auth) from one
+        ending in /sparql; any other query URL is taken to accept updates too and to have no GSP."""
         query = settings.store
         if urlsplit(query).scheme not in ("http", "https"):
             raise ValueError(f"KG_STORE must be 'embedded' or an http(s) SPARQL query URL, not {redact(query)!r}")
-        oxigraph_layout = urlsplit(query).path.endswith("/query")
-        update = settings.store_update or (_replace_last_segment(query, "update") if oxigraph_layout else query)
+        layout = store_layout(query)
+        derived = {
+            "oxigraph": ("update", "store"),
+            "virtuoso": ("sparql-auth", "sparql-graph-crud-auth"),
+        }.get(layout)
+        update = settings.store_update or (_replace_last_segment(query, derived[0]) if derived else query)
         if settings.store_gsp.lower() == "none":
             gsp = None
         elif settings.store_gsp:
             gsp = settings.store_gsp
         else:
-            gsp = _replace_last_segment(query, "store") if oxigraph_layout else None
+            gsp = _replace_last_segment(query, derived[1]) if derived else None
         return cls(query=query, update=update, gsp=gsp)
+
+
+def store_layout(query_url: str) -> str:
+    """The URL layout a query URL suggests: "oxigraph" (…/query), "virtuoso" (…/sparql) or "other"."""
+    path = urlsplit(query_url).path
+    if path.endswith("/query"):
+        return "oxigraph"
+    if path.endswith("/sparql"):
+        return "virtuoso"
+    return "other"
+
+
+def auth_scheme(settings: Settings) -> str:
+    """The HTTP authentication scheme for the store's credentials: KG_STORE_AUTH, else digest for Virtuoso's layout
+    (its /sparql-auth endpoints ask for digest) and basic for any other."""
+    scheme = settings.store_auth.strip().lower()
+    if not scheme:
+        return "digest" if store_layout(settings.store) == "virtuoso" else "basic"
+    if scheme not in ("basic", "digest"):
+        raise ValueError(f"KG_STORE_AUTH must be 'basic' or 'digest', not {settings.store_auth!r}")
+    return scheme
 
 
 def make_session(settings: Settings) -> requests.Session:
@@ -126,7 +162,11 @@ def make_session(settings: Settings) -> requests.Session:
     session.mount("https://", adapter)
     session.headers["User-Agent"] = "jinpu-kg"
     if settings.store_user:
-        session.auth = (settings.store_user, settings.store_password)
+        if auth_scheme(settings) == "digest":
+            # Sent after the store's challenge (401), then ahead of time with the nonce it gave, per thread.
+            session.auth = HTTPDigestAuth(settings.store_user, settings.store_password)
+        else:
+            session.auth = (settings.store_user, settings.store_password)
     session.trust_env = False  # proxies and .netrc from the environment must not redirect or re-authenticate
     return session
 
@@ -137,7 +177,9 @@ def json_term(binding: dict) -> Node:
     if kind == "uri":
         return URIRef(value)
     if kind == "bnode":
-        return BNode(value)
+        # Labels must be valid N-Triples labels for the app's serializers; Virtuoso writes "nodeID://b10001".
+        # The mapping is fixed, so the same node keeps one label across queries.
+        return BNode(_BNODE_UNSAFE.sub("_", value.removeprefix("nodeID://")))
     if kind in ("literal", "typed-literal"):
         if binding.get("xml:lang"):
             return Literal(value, lang=binding["xml:lang"])
@@ -235,19 +277,19 @@ class RemoteStore:
     # --- Store: the app's own queries ---
 
     def select(self, query: str, bindings: dict | None = None) -> list[dict[str, Node]]:
-        doc = self._json(query + values_clause(bindings or {}))
+        doc = self._json(with_values(query, bindings or {}))
         if not isinstance(doc.get("results"), dict):
             raise RemoteStoreError("the store answered a SELECT query without results")
         return [{name: json_term(value) for name, value in row.items()} for row in doc["results"]["bindings"]]
 
     def ask(self, query: str, bindings: dict | None = None) -> bool:
-        doc = self._json(query + values_clause(bindings or {}))
+        doc = self._json(with_values(query, bindings or {}))
         if not isinstance(doc.get("boolean"), bool):
             raise RemoteStoreError("the store answered an ASK query without a boolean")
         return doc["boolean"]
 
     def construct(self, query: str, bindings: dict | None = None) -> Graph:
-        body = self.query_bytes(query + values_clause(bindings or {}), N_TRIPLES)
+        body = self.query_bytes(with_values(query, bindings or {}), N_TRIPLES)
         try:
             return graph_from_triples(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
         except SyntaxError as exc:
@@ -271,7 +313,7 @@ class RemoteStore:
             "POST",
             self.endpoints.query,
             data=[("query", query), *dataset],
-            accept=ANY_RESULT,
+            accept=ACCEPT_BY_FORM.get(query_form(query) or "", ANY_RESULT),
             timeout=timeout,
             retry=True,
         )
@@ -403,6 +445,11 @@ class RemoteStore:
         if content_type:
             headers["Content-Type"] = content_type
         where = redact(url)
+        # requests' connect timeout also bounds each send of the body: a large upload to a busy store may wait
+        # longer than that for the store to read on, so it gets the request's whole time limit.
+        connect_timeout = self.settings.store_connect_timeout
+        if isinstance(data, bytes) and len(data) > LARGE_BODY:
+            connect_timeout = max(connect_timeout, limit)
         for attempt in (1, 2):
             try:
                 response = self.session.request(
@@ -413,7 +460,7 @@ class RemoteStore:
                     headers=headers,
                     stream=True,
                     allow_redirects=False,
-                    timeout=(self.settings.store_connect_timeout, max(0.001, deadline - time.monotonic())),
+                    timeout=(connect_timeout, max(0.001, deadline - time.monotonic())),
                 )
                 break
             except requests.Timeout as exc:
@@ -429,6 +476,10 @@ class RemoteStore:
                 raise StoreUnavailable(f"request to the store at {where} failed ({type(exc).__name__})") from exc
         status = response.status_code
         if 200 <= status < 300:
+            if response.headers.get("X-SQL-State"):
+                # Virtuoso's "anytime" answer: what it found before its own time limit, as a 200. Not the answer.
+                response.close()
+                raise StoreTimeout(f"the store at {where} cut the query at its own time limit (partial answer)")
             return response, deadline, limit
         try:
             message = response.raw.read(MESSAGE_CHARS, decode_content=True).decode("utf-8", "replace").strip()

@@ -17,6 +17,10 @@ from pathlib import Path
 from kg.config import PROJECT_ROOT, Settings
 
 SERVER_SCRIPT = PROJECT_ROOT / "server.py"
+# A store server stands in for a store on a machine of its own: it stops a runaway query itself after this long, and
+# runs at a lower CPU priority, so work it goes on with after the app gave up cannot starve the app under test.
+STORE_TIMEOUT_S = 10
+STORE_NICENESS = 10
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -113,7 +117,8 @@ class OxigraphServer:
     `niceness` lowers its CPU priority: a store on a machine of its own is what it stands in for, and work it goes on
     with after the app gave up (a runaway query) must not starve the app under test on a small machine."""
 
-    def __init__(self, location: Path, port: int | None = None, *, timeout_s: int = 10, niceness: int = 10,
+    def __init__(self, location: Path, port: int | None = None, *, timeout_s: int = STORE_TIMEOUT_S,
+                 niceness: int = STORE_NICENESS,
                  read_only: bool = False, union_default_graph: bool = False):
         self.location = location
         self.port = port or free_port()
