@@ -21,7 +21,8 @@ from kg.config import Settings
 from kg.sparql.errors import status_of
 from kg.store import BackendUnavailable, QueryRejected
 from kg.store.embedded import EmbeddedStore
-from kg.store.remote import Endpoints, RemoteStore, StoreQueryError, StoreTimeout, StoreUnavailable, redact
+from kg.store.endpoints import Endpoints, redact
+from kg.store.remote import RemoteStore, StoreQueryError, StoreTimeout, StoreUnavailable
 from kg.testing import free_port
 
 PREFIXES = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>

@@ -20,8 +20,9 @@ from kg.cli import main
 from kg.config import Settings
 from kg.rdf.terms import to_rdflib
 from kg.store import loader as kgload
+from kg.store.endpoints import Endpoints, auth_scheme
 from kg.store.loader import LoadError, graph_counts, load, read_build, stored_hash
-from kg.store.remote import Endpoints, RemoteStore, StoreQueryError, auth_scheme
+from kg.store.remote import RemoteStore, StoreQueryError
 from tests.test_remote_load import GRAPHS, changed_build
 
 
