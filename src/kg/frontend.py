@@ -1,0 +1,249 @@
+"""The HTTP front end: uvicorn (asyncio, httptools) in front of the WSGI app, so that a client holds an application
+thread only once its whole request has arrived.
+
+    connection -> GuardedProtocol: at most `max_client_connections` open connections per client address (more are
+                  answered 429 and closed); the headers must arrive within `header_timeout` seconds of the first
+                  byte (or of the connection), the body within `body_timeout` of the headers (408 otherwise); an
+                  idle keep-alive connection is closed after `keepalive_timeout`
+               -> Front (ASGI): /healthz answered in the event loop; the body read in full (413 over the limit);
+                  the client address taken from X-Forwarded-For only when the peer is a trusted proxy
+               -> a2wsgi's thread pool (`threads` per process) -> the Flask app
+
+Slow, idle or half-sent requests therefore cost a socket and a few kilobytes, never a thread. Each server process
+runs one of these; kg.server forks them over one listening socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import signal
+from collections import Counter
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from kg.config import Settings
+
+log = logging.getLogger("kg.frontend")
+
+HEALTH_PATH = "/healthz"
+
+
+def _plain(status: str, message: str, extra: str = "") -> bytes:
+    body = (message + "\n").encode("utf-8")
+    return (f"HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {len(body)}\r\n"
+            f"{extra}Connection: close\r\n\r\n").encode("latin-1") + body
+
+
+def guarded_protocol(settings: Settings) -> type:
+    """The uvicorn HTTP protocol with per-address connection caps and header/body read time-outs."""
+    open_by_address: Counter[str] = Counter()
+    cap = settings.max_client_connections
+    too_many = _plain("429 Too Many Requests", f"Too many open connections from your address (this server allows "
+                      f"{cap} per address and process); close some and try again.", "Retry-After: 1\r\n")
+    timed_out = _plain("408 Request Timeout", "The request did not arrive in time.")
+
+    class GuardedProtocol(HttpToolsProtocol):
+        _kg_address = ""
+        _kg_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            peer = transport.get_extra_info("peername")
+            self._kg_address = peer[0] if isinstance(peer, tuple) and peer else ""
+            open_by_address[self._kg_address] += 1
+            if cap > 0 and open_by_address[self._kg_address] > cap:
+                transport.write(too_many)
+                transport.close()
+                return
+            self._kg_arm(settings.header_timeout)
+
+        def connection_lost(self, exc) -> None:
+            self._kg_disarm()
+            if self._kg_address in open_by_address:
+                open_by_address[self._kg_address] -= 1
+                if open_by_address[self._kg_address] <= 0:
+                    del open_by_address[self._kg_address]
+            super().connection_lost(exc)
+
+        def _kg_arm(self, seconds: float) -> None:
+            self._kg_disarm()
+            if seconds > 0:
+                self._kg_timer = self.loop.call_later(seconds, self._kg_expired)
+
+        def _kg_disarm(self) -> None:
+            if self._kg_timer is not None:
+                self._kg_timer.cancel()
+                self._kg_timer = None
+
+        def _kg_expired(self) -> None:
+            self._kg_timer = None
+            if self.transport.is_closing():
+                return
+            if self.cycle is None or self.cycle.response_complete or not self.cycle.response_started:
+                self.transport.write(timed_out)
+            if self.cycle is not None:
+                self.cycle.disconnected = True
+                self.cycle.message_event.set()
+            self.transport.close()
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._kg_arm(settings.header_timeout)
+
+        def on_headers_complete(self) -> None:
+            self._kg_arm(settings.body_timeout)
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self._kg_disarm()
+            super().on_message_complete()
+
+    return GuardedProtocol
+
+
+def _networks(spec: str) -> list:
+    out = []
+    for part in spec.replace(",", " ").split():
+        try:
+            out.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise SystemExit(f"KG_TRUSTED_PROXIES: {part!r} is not an IP address or network") from None
+    return out
+
+
+def client_address(peer: str, forwarded_for: str | None, trusted: list) -> str:
+    """The client's address: the peer's, or, when the peer is a trusted proxy, the nearest untrusted address of
+    X-Forwarded-For (read right to left, as each proxy appends the address it received the request from)."""
+    if not trusted or not forwarded_for or not _is_in(peer, trusted):
+        return peer
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _is_in(hop, trusted):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # a malformed hop: fall back to what we can vouch for
+    return hops[0] if hops else peer
+
+
+def _is_in(address: str, networks: list) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in n for n in networks)
+
+
+class Front:
+    """The ASGI app of one server process: readiness, whole-body buffering, client address, then the WSGI app."""
+
+    def __init__(self, wsgi_app, settings: Settings, readiness):
+        from a2wsgi import WSGIMiddleware
+
+        self.settings = settings
+        self.readiness = readiness  # () -> (ready: bool, details: dict)
+        self.wsgi = WSGIMiddleware(wsgi_app, workers=settings.threads)
+        self.trusted = _networks(settings.trusted_proxies)
+        self.body_limit = settings.max_query_bytes * 3 + 16384
+        self.draining = False
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                await send({"type": message["type"] + ".complete"})
+                if message["type"] == "lifespan.shutdown":
+                    return
+        if scope["type"] != "http":
+            return
+        if scope["path"] == HEALTH_PATH:
+            await self._health(send)
+            return
+        length = _header(scope, b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.body_limit):
+            status, text = (400, "Invalid Content-Length.") if not length.isdigit() else \
+                (413, f"The request body is larger than this server accepts ({self.body_limit} bytes).")
+            await _respond(send, status, text)
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.body_limit:
+                await _respond(send, 413, f"The request body is larger than this server accepts "
+                                          f"({self.body_limit} bytes).")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        peer = scope["client"][0] if scope.get("client") else ""
+        address = client_address(peer, _header(scope, b"x-forwarded-for"), self.trusted)
+        if address != peer:
+            scope = dict(scope, client=(address, scope["client"][1]))
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.disconnect"}
+
+        await self.wsgi(scope, replay, send)
+
+    async def _health(self, send) -> None:
+        ready, details = self.readiness()
+        ready = ready and not self.draining
+        details = dict(details, ready=ready, draining=self.draining)
+        body = json.dumps(details).encode()
+        await send({"type": "http.response.start", "status": 200 if ready else 503,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"cache-control", b"no-store")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def _respond(send, status: int, text: str) -> None:
+    body = (text + "\n").encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def serve_process(front: Front, settings: Settings, sock) -> None:
+    """Run one server process on an already bound socket until SIGTERM / SIGINT. SIGTERM first makes /healthz say
+    not ready for `drain_seconds` (requests are still served, so a load balancer can notice), then stops accepting,
+    finishes the requests in flight and exits."""
+    import uvicorn
+
+    config = uvicorn.Config(front, http=guarded_protocol(settings), loop="uvloop", lifespan="off",
+                            timeout_keep_alive=max(1, int(settings.keepalive_timeout)), access_log=False,
+                            log_level="warning", server_header=False, timeout_graceful_shutdown=settings.timeout + 5,
+                            backlog=2048)
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            if sig == signal.SIGTERM and settings.drain_seconds > 0 and not front.draining:
+                front.draining = True
+                log.info("draining: /healthz now says not ready; stopping in %g s", settings.drain_seconds)
+                signal.setitimer(signal.ITIMER_REAL, settings.drain_seconds)
+                signal.signal(signal.SIGALRM, lambda *_: super(Server, self).handle_exit(signal.SIGTERM, None))
+                return
+            front.draining = True
+            super().handle_exit(sig, frame)
+
+    Server(config).run(sockets=[sock])
