@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         ours_process, ours, _ = start_ours(settings.build_dir, work / "server.log")
         oxi_process, oxi = start_oxigraph(settings.build_dir, work, settings.timeout)
         try:
-            for name, port, path in (("oxigraph", oxi, "/query"), ("ours", ours, "/sparql")):
+            for port, path in ((oxi, "/query"), (ours, "/sparql")):
                 load(port, path, numbered(distinct, "warm-up"), 4)
             for c in (1, 8):
                 for name, port, path in (("oxigraph", oxi, "/query"), ("ours", ours, "/sparql")):

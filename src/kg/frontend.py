@@ -5,8 +5,8 @@ thread only once its whole request has arrived.
                   answered 429 and closed); the headers must arrive within `header_timeout` seconds of the first
                   byte (or of the connection), the body within `body_timeout` of the headers (408 otherwise); an
                   idle keep-alive connection is closed after `keepalive_timeout`
-               -> Front (ASGI): /healthz answered in the event loop; the body read in full (413 over the limit);
-                  the client address taken from X-Forwarded-For only when the peer is a trusted proxy
+               -> Front (ASGI): /healthz is 503 once the process is shutting down; the body read in full (413 over
+                  the limit); the client address taken from X-Forwarded-For only when the peer is a trusted proxy
                -> a2wsgi's thread pool (`threads` per process) -> the Flask app
 
 Slow, idle or half-sent requests therefore cost a socket and a few kilobytes, never a thread. Each server process
@@ -140,11 +140,10 @@ def _is_in(address: str, networks: list) -> bool:
 class Front:
     """The ASGI app of one server process: readiness, whole-body buffering, client address, then the WSGI app."""
 
-    def __init__(self, wsgi_app, settings: Settings, readiness):
+    def __init__(self, wsgi_app, settings: Settings):
         from a2wsgi import WSGIMiddleware
 
         self.settings = settings
-        self.readiness = readiness  # () -> (ready: bool, details: dict)
         self.wsgi = WSGIMiddleware(wsgi_app, workers=settings.threads)
         self.trusted = _networks(settings.trusted_proxies)
         self.body_limit = settings.max_query_bytes * 3 + 16384
@@ -159,8 +158,8 @@ class Front:
                     return
         if scope["type"] != "http":
             return
-        if scope["path"] == HEALTH_PATH:
-            await self._health(send)
+        if scope["path"] == HEALTH_PATH and self.draining:  # otherwise the app's own readiness check answers
+            await self._not_ready(send)
             return
         length = _header(scope, b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.body_limit):
@@ -198,12 +197,9 @@ class Front:
 
         await self.wsgi(scope, replay, send)
 
-    async def _health(self, send) -> None:
-        ready, details = self.readiness()
-        ready = ready and not self.draining
-        details = dict(details, ready=ready, draining=self.draining)
-        body = json.dumps(details).encode()
-        await send({"type": "http.response.start", "status": 200 if ready else 503,
+    async def _not_ready(self, send) -> None:
+        body = json.dumps({"status": "not ready", "reason": "this server process is shutting down"}).encode()
+        await send({"type": "http.response.start", "status": 503,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                                 (b"cache-control", b"no-store")]})
         await send({"type": "http.response.body", "body": body})
