@@ -59,7 +59,7 @@ def sparql_endpoint() -> Response:
             error = exc
     if error is not None:
         return error_answer(error.status, error.message, request.headers.get("Accept")).flask()
-    answer = service.answer(req, endpoint_url(environ))
+    answer = service.answer(req, endpoint_url(environ), environ.get("REMOTE_ADDR") or "")
     return answer.flask(request.headers.get("If-None-Match"))
 
 
