@@ -53,7 +53,8 @@ class Attacker:
         conn = None
         while not self._stop.is_set():
             n += 1
-            text = f"# {self.address} {n}\n{self.query}"
+            # a new query each time, not only a new comment: a variable of its own
+            text = f"# {self.address} {n}\n{self.query}".replace("?i", f"?i{self.address.replace('.', '_')}_{n}")
             t = time.perf_counter()
             try:
                 if conn is None:

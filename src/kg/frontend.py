@@ -19,6 +19,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import math
 import signal
 from collections import Counter
 
@@ -144,6 +145,8 @@ class Front:
         from a2wsgi import WSGIMiddleware
 
         self.settings = settings
+        service = getattr(wsgi_app, "extensions", {}).get("kg_sparql")
+        self.fairshare = getattr(service, "fairshare", None)
         self.wsgi = WSGIMiddleware(wsgi_app, workers=settings.threads)
         self.trusted = _networks(settings.trusted_proxies)
         self.body_limit = settings.max_query_bytes * 3 + 16384
@@ -186,6 +189,15 @@ class Front:
         address = client_address(peer, _header(scope, b"x-forwarded-for"), self.trusted)
         if address != peer:
             scope = dict(scope, client=(address, scope["client"][1]))
+        if scope["path"] == "/sparql" and self.fairshare is not None:
+            refused = self.fairshare.refusal(address)
+            if refused is not None:  # over its share: answered here, after a pause, without a thread
+                remaining, refusal = refused
+                await asyncio.sleep(min(1.0, remaining))
+                await _respond(send, refusal.status, refusal.message,
+                               [(b"retry-after", str(max(1, math.ceil(remaining))).encode()),
+                                (b"access-control-allow-origin", b"*")], close=False)
+                return
         sent = False
 
         async def replay():
@@ -212,11 +224,13 @@ def _header(scope, name: bytes) -> str | None:
     return None
 
 
-async def _respond(send, status: int, text: str) -> None:
+async def _respond(send, status: int, text: str, extra: list | None = None, close: bool = True) -> None:
     body = (text + "\n").encode("utf-8")
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                            (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+               *(extra or [])]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -44,12 +44,13 @@ class TooBusy(QueryError):
 
 
 class _Client:
-    __slots__ = ("slow", "turned_away", "used")
+    __slots__ = ("reserved", "slow", "turned_away", "used")
 
     def __init__(self) -> None:
         self.used: deque[tuple[float, float]] = deque()  # (when it ended, seconds)
         self.slow = 0
         self.turned_away = 0.0  # when its last query found the slow lane full
+        self.reserved = False  # a place in the slow lane is kept for its query (it was turned away before)
 
 
 class FairShare:
@@ -63,7 +64,9 @@ class FairShare:
         self._clients: OrderedDict[str, _Client] = OrderedDict()
         self._timed_out: OrderedDict[str, float] = OrderedDict()  # normalized text -> until when it is refused
         self._slow_total = 0
+        self._reserved = 0
         self._lock = threading.Lock()
+        self._refusals: dict[str, tuple[float, TooBusy]] = {}  # address -> (until when, the refusal)
 
     def _client(self, address: str) -> _Client:
         client = self._clients.get(address)
@@ -101,27 +104,59 @@ class FairShare:
                     free_at = ended + self.window
                     if running < self.budget:
                         break
-                raise TooBusy(429, f"Your queries used {used:.1f} s of query time in the last {self.window:g} s; "
-                                   f"each client may use {self.budget:g} s per {self.window:g} s. Retry after "
-                                   f"{free_at - now:.0f} s.", free_at - now)
-            if client.turned_away and self._slow_total >= self.slow_lane:
-                raise TooBusy(503, "Your last query needed more than the first time slice and the slow lane for "
-                                   f"long queries is full ({self.slow_lane} at once); try again shortly.", 2)
-            client.turned_away = 0.0
+                raise self._refuse(address, free_at, TooBusy(
+                    429, f"Your queries used {used:.1f} s of query time in the last {self.window:g} s; each client "
+                         f"may use {self.budget:g} s per {self.window:g} s. Retry after {free_at - now:.0f} s.",
+                    free_at - now))
+            if client.turned_away and not client.reserved:
+                if self._slow_total + self._reserved >= self.slow_lane:
+                    raise self._refuse(address, now + 1.0, TooBusy(
+                        503, "Your last query needed more than the first time slice and the slow lane for long "
+                             f"queries is full ({self.slow_lane} at once); try again shortly.", 2))
+                client.reserved = True  # its next query may need the slow lane: keep a place for it
+                self._reserved += 1
+            self._refusals.pop(address, None)
+
+    def _refuse(self, address: str, until: float, refusal: TooBusy) -> TooBusy:
+        self._refusals[address] = (until, refusal)
+        while len(self._refusals) > MAX_CLIENTS:
+            self._refusals.pop(next(iter(self._refusals)))
+        return refusal
+
+    def refusal(self, address: str) -> tuple[float, TooBusy] | None:
+        """The refusal a client's next query would get at once (over its budget, or waiting for the slow lane),
+        without taking the lock: the front end answers such a client without entering the app."""
+        entry = self._refusals.get(address)
+        if entry is None:
+            return None
+        remaining = entry[0] - self.clock()
+        if remaining <= 0:
+            self._refusals.pop(address, None)
+            return None
+        return remaining, entry[1]
 
     def enter_slow(self, address: str) -> None:
         """Admit a query that outlived its first slice to the slow lane, or refuse it (it is then stopped)."""
         with self._lock:
             client = self._client(address)
+            reserved = self._unreserve(client)
             if client.slow >= 1:
                 raise TooBusy(429, "You already have a long query running; a client may run one at a time past "
                                    "the first time slice. Wait for it to end, then try again.", 2)
-            if self._slow_total >= self.slow_lane:
+            if not reserved and self._slow_total + self._reserved >= self.slow_lane:
                 client.turned_away = self.clock()
                 raise TooBusy(503, f"This query needs more than the first time slice and the slow lane for long "
                                    f"queries is full ({self.slow_lane} at once); try again shortly.", 2)
             client.slow += 1
             self._slow_total += 1
+            client.turned_away = 0.0
+
+    def _unreserve(self, client: _Client) -> bool:
+        if not client.reserved:
+            return False
+        client.reserved = False
+        self._reserved -= 1
+        return True
 
     def leave_slow(self, address: str) -> None:
         with self._lock:
@@ -134,7 +169,9 @@ class FairShare:
         """Charge a finished (or stopped) query's time; remember a text that ran out of time."""
         now = self.clock()
         with self._lock:
-            self._client(address).used.append((now, seconds))
+            client = self._client(address)
+            self._unreserve(client)  # a query that ended within its first slice did not need its place
+            client.used.append((now, seconds))
             if timed_out_text is not None and self.memory > 0:
                 self._timed_out[normalized(timed_out_text)] = now + self.memory
                 self._timed_out.move_to_end(normalized(timed_out_text))

@@ -221,18 +221,19 @@ class SparqlService:
             share.admit(client, query)
         except TooBusy as exc:
             return Reply(False, exc.status, exc.message, retry_after=exc.retry_after)
-        started = time.monotonic()
+        timing: dict[str, float] = {}
         timed_out = None
         try:
             return self.pool.run(job, self.settings.timeout, enter_slow=lambda: share.enter_slow(client),
-                                 leave_slow=lambda: share.leave_slow(client))
+                                 leave_slow=lambda: share.leave_slow(client), timing=timing)
         except QueryTimedOut as exc:
             timed_out = query
             return Reply(False, exc.status, exc.message)
         except QueryError as exc:
             return Reply(False, exc.status, exc.message, retry_after=getattr(exc, "retry_after", 0))
         finally:
-            share.finish(client, time.monotonic() - started, timed_out_text=timed_out)
+            now = time.monotonic()
+            share.finish(client, now - timing.get("started", now), timed_out_text=timed_out)
 
     def answer(self, req: ProtocolRequest, url: str, client: str = "") -> Answer:
         """The full answer to a checked protocol request (cached when it can be)."""

@@ -347,7 +347,7 @@ class QueryWorkerPool:
     # queries
 
     def run(self, job: Job, timeout: float, *, enter_slow: Callable[[], None] | None = None,
-            leave_slow: Callable[[], None] | None = None) -> Reply:
+            leave_slow: Callable[[], None] | None = None, timing: dict | None = None) -> Reply:
         """Run a job in a worker. Raises QueryError(503) when no worker frees up, QueryTimedOut when the query runs
         out of time. With `enter_slow`, a query still running after the first time slice is handed to it (which may
         refuse it with a QueryError: the query is then stopped) and continues in the slow lane, at the lowest CPU
@@ -371,6 +371,8 @@ class QueryWorkerPool:
                     self._retire(worker)
             self.stats["queries"] += 1
             worker.busy_since = started = time.monotonic()
+            if timing is not None:
+                timing["started"] = started  # the query's own time starts here, not while it waited
             slice_s = self.fast_slice if enter_slow is not None and 0 < self.fast_slice < timeout else timeout
             try:
                 if worker.replies.poll(slice_s):
