@@ -1,5 +1,6 @@
 """Staying up on the open internet, against real servers (`python server.py`) on loopback: slow and idle clients,
-connection caps, fair share of query time (429 with Retry-After), and readiness while shutting down.
+connection caps, fair share of query time (429 with Retry-After), readiness while shutting down, and a consistent
+start (a build of another base, a wrong store URL, concurrent builds).
 
 Clients are told apart by address, so the tests bind their sockets to distinct loopback addresses (127.0.0.x).
 """
@@ -7,8 +8,11 @@ Clients are told apart by address, so the tests bind their sockets to distinct l
 from __future__ import annotations
 
 import http.client
+import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +22,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from kg.testing import ServerProcess, free_port, start_app_server
+from kg.testing import SERVER_SCRIPT, ServerProcess, free_port, start_app_server
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 CHEAP = "ASK { ?s ?p ?o }"
@@ -187,3 +191,49 @@ def test_sigterm_makes_healthz_not_ready_before_the_server_stops(server) -> None
     assert 503 in statuses, statuses
     s.process.wait(30)
     assert s.process.returncode == 0
+
+
+def run_server(built: Path, *flags: str, **env: str) -> subprocess.CompletedProcess:
+    """`python server.py` expected to refuse to start: its exit and output."""
+    return subprocess.run([sys.executable, str(SERVER_SCRIPT), "--port", str(free_port()), *flags],
+                          env={**os.environ, "KG_BUILD_DIR": str(built), **env}, capture_output=True, text=True,
+                          timeout=120, stdin=subprocess.DEVNULL)
+
+
+def test_a_server_refuses_to_start_on_a_build_of_another_base(built: Path) -> None:
+    done = run_server(built, "--no-build", KG_BASE_IRI="http://example.org/other/")
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "http://example.org/other/" in lines[0] and "Traceback" not in done.stderr, lines
+
+
+def test_a_wrong_store_url_fails_at_start_with_one_line(built: Path) -> None:
+    done = run_server(built, "--store", "htp:/nowhere")
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "htp:/nowhere" in lines[0], lines
+
+
+def test_two_concurrent_builds_of_one_checkout_leave_a_consistent_build(tmp_path: Path) -> None:
+    """Two builds of one folder for two bases at once: the folder ends up as one whole build of one of them."""
+    from kg.artifacts import BuildArtifacts, content_hash, read_quads
+    from kg.config import load_settings
+    from kg.rdf.vocab import GRAPH_NAMES
+
+    out = tmp_path / "build"
+    bases = ["http://example.org/a/", "http://example.org/b/"]
+    runs = [subprocess.Popen([sys.executable, "-m", "kg.cli", "--base-iri", base, "build"],
+                             env={**os.environ, "KG_BUILD_DIR": str(out)}, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True) for base in bases]
+    for r in runs:
+        _, err = r.communicate(timeout=300)
+        assert r.returncode == 0, err
+    artifacts = BuildArtifacts(out)
+    base = artifacts.base_iri
+    assert base in bases
+    other = next(b for b in bases if b != base)
+    data = artifacts.dataset_bytes()
+    assert other.encode() not in data and base.encode() in data
+    settings = load_settings(base_iri=base, build_dir=out)
+    assert content_hash(read_quads(data, [settings.graph_iri(n) for n in GRAPH_NAMES])) == artifacts.content_hash
+    assert not list(tmp_path.glob(".build-*")), "a half-written build was left behind"

@@ -74,11 +74,16 @@ def listen(settings: Settings) -> socket.socket:
 def _web_process(settings: Settings, sock: socket.socket, processes: int) -> None:
     """One server process (forked): the app, its query workers, the front end on the shared socket."""
     from kg.app import create_app
+    from kg.artifacts import ArtifactError
     from kg.frontend import Front, serve_process
+    from kg.store.base import ExecutionError
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)  # the embedded store checks the build: base IRI, content hash, not empty
+    except (ArtifactError, ExecutionError) as exc:
+        raise SystemExit(f"kg: cannot serve: {getattr(exc, 'message', None) or exc}") from None
     service = app.extensions["kg_sparql"]
     service.web_processes = processes
     service.start()  # query workers now, not on the first query
@@ -169,6 +174,20 @@ def serve(settings: Settings, processes: int | None = None) -> None:
         raise SystemExit(1)
 
 
+def check_store_url(url: str) -> None:
+    """A remote store's URL must be an http(s) URL with a host: one line and exit otherwise."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        parts, port_ok = None, False
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise SystemExit(f"kg: --store / KG_STORE must be 'embedded' or the http(s) URL of a SPARQL query "
+                         f"endpoint, not {url!r}")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The serving flags, shared by `kg serve` and `python server.py`."""
     parser.add_argument("--host", help="address to bind (env KG_HOST, default 127.0.0.1)")
@@ -189,8 +208,15 @@ def run(args: argparse.Namespace) -> int:
                              store=args.store)
     if settings.store == "embedded" and not args.no_build:
         ensure_build(settings)
-    if settings.store == "embedded" and not BuildArtifacts(settings.build_dir).exists():
-        raise SystemExit(f"kg: no build in {settings.build_dir}: run `kg build` first")
+    if settings.store == "embedded":
+        artifacts = BuildArtifacts(settings.build_dir)
+        if not artifacts.exists():
+            raise SystemExit(f"kg: no build in {settings.build_dir}: run `kg build` first")
+        if artifacts.base_iri != settings.base_iri:
+            raise SystemExit(f"kg: cannot serve: the build in {settings.build_dir} is for the base "
+                             f"{artifacts.base_iri}, not {settings.base_iri}: run `kg build` with this base")
+    else:
+        check_store_url(settings.store)
     serve(settings, args.processes)
     return 0
 

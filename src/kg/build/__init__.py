@@ -14,7 +14,7 @@ import time
 
 from rdflib import Graph
 
-from kg.artifacts import is_stale, source_hashes
+from kg.artifacts import build_lock, is_stale, source_hashes
 from kg.config import Settings
 from kg.build.checks import figure_problems, parse_written_number, validate
 from kg.build.infer import _trivial, infer
@@ -55,11 +55,13 @@ def run(settings: Settings) -> BuildResult:
 
 
 def build(settings: Settings) -> BuildResult:
-    """The whole build. Raises BuildError (and writes nothing) when the sources do not validate."""
-    result = run(settings)
-    if not result.conforms:
-        raise BuildError(result.report_text)
-    t = time.perf_counter()
-    write(result, source_hashes(settings), settings)
-    result.timings["write"] = time.perf_counter() - t
+    """The whole build. Raises BuildError (and writes nothing) when the sources do not validate. Holds the build
+    folder's lock throughout: a second build of the same folder waits for this one, and readers never see half."""
+    with build_lock(settings.build_dir):
+        result = run(settings)
+        if not result.conforms:
+            raise BuildError(result.report_text)
+        t = time.perf_counter()
+        write(result, source_hashes(settings), settings)
+        result.timings["write"] = time.perf_counter() - t
     return result
