@@ -63,5 +63,23 @@ def build(settings: Settings) -> BuildResult:
             raise BuildError(result.report_text)
         t = time.perf_counter()
         write(result, source_hashes(settings), settings)
+        precompress(settings.build_dir)
         result.timings["write"] = time.perf_counter() - t
     return result
+
+
+def precompress(build_dir) -> None:
+    """A .gz beside each downloadable file, made once here so that the server sends dumps compressed for free."""
+    import gzip
+    import os
+
+    from kg.artifacts import DOWNLOADS
+
+    for name in DOWNLOADS:
+        path = build_dir / name
+        if not path.is_file():
+            continue
+        packed = path.with_name(name + ".gz")
+        tmp = path.with_name(f".{name}.gz.tmp")
+        tmp.write_bytes(gzip.compress(path.read_bytes(), compresslevel=9, mtime=0))
+        os.replace(tmp, packed)

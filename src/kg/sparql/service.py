@@ -63,6 +63,7 @@ class Answer:
     body: bytes
     etag: str | None = None
     cacheable: bool = True
+    _encodings: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     def not_modified(self, if_none_match: str | None) -> bool:
         if not if_none_match or not self.etag:
@@ -70,20 +71,67 @@ class Answer:
         tags = {t.strip() for t in if_none_match.split(",")}
         return "*" in tags or self.etag in tags or self.etag.removeprefix("W/") in tags
 
-    def wsgi(self, start_response, if_none_match: str | None = None) -> Iterable[bytes]:
+    def encoded(self, accept_encoding: str | None) -> tuple[list[tuple[str, str]], bytes]:
+        """Headers and body for a client that accepts these encodings: brotli or gzip for a text answer over
+        COMPRESS_MIN_BYTES (each encoding made once per answer and kept with it), else as it is."""
+        coding = choose_encoding(accept_encoding) if len(self.body) >= COMPRESS_MIN_BYTES else None
+        if coding is None:
+            return self.headers, self.body
+        body = self._encodings.get(coding)
+        if body is None:
+            body = self._encodings[coding] = compress(self.body, coding)
+        headers = [(k, str(len(body)) if k == "Content-Length" else v) for k, v in self.headers]
+        return headers + [("Content-Encoding", coding)], body
+
+    def wsgi(self, start_response, if_none_match: str | None = None,
+             accept_encoding: str | None = None) -> Iterable[bytes]:
         if self.not_modified(if_none_match):
             headers = [(k, v) for k, v in self.headers if k not in ("Content-Type", "Content-Length")]
             start_response("304 Not Modified", headers)
             return [b""]
-        start_response(f"{self.status} {_REASONS.get(self.status, 'OK')}", self.headers)
-        return [self.body]
+        headers, body = self.encoded(accept_encoding)
+        start_response(f"{self.status} {_REASONS.get(self.status, 'OK')}", headers)
+        return [body]
 
-    def flask(self, if_none_match: str | None = None) -> Response:
+    def flask(self, if_none_match: str | None = None, accept_encoding: str | None = None) -> Response:
         if self.not_modified(if_none_match):
             headers = [(k, v) for k, v in self.headers if k not in ("Content-Type", "Content-Length")]
             return Response(status=304, headers=headers)
-        response = Response(self.body, status=self.status, headers=self.headers)
-        return response
+        headers, body = self.encoded(accept_encoding)
+        return Response(body, status=self.status, headers=headers)
+
+
+COMPRESS_MIN_BYTES = 1024
+
+
+def choose_encoding(accept_encoding: str | None) -> str | None:
+    """'br' or 'gzip', whichever the client accepts with the higher q-value (br when equal); None for neither."""
+    if not accept_encoding:
+        return None
+    q = {}
+    for part in accept_encoding.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        value = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                value = float(params[2:])
+            except ValueError:
+                value = 0.0
+        q[name.strip()] = value
+    star = q.get("*", 0.0)
+    best = max(("br", "gzip"), key=lambda c: (q.get(c, star), c == "br"))
+    return best if q.get(best, star) > 0 else None
+
+
+def compress(data: bytes, coding: str) -> bytes:
+    if coding == "br":
+        import brotli
+
+        return brotli.compress(data, quality=5)
+    import gzip
+
+    return gzip.compress(data, compresslevel=6, mtime=0)
 
 
 _REASONS = {200: "OK", 204: "No Content", 304: "Not Modified", 400: "Bad Request", 403: "Forbidden",
@@ -107,7 +155,8 @@ def error_answer(status: int, message: str, accept: str | None, retry_after: int
     else:
         body = (message + "\n").encode("utf-8")
         ctype = "text/plain; charset=utf-8"
-    headers = [("Content-Type", ctype), ("Content-Length", str(len(body))), *CORS_HEADERS, ("Vary", "Accept")]
+    headers = [("Content-Type", ctype), ("Content-Length", str(len(body))), *CORS_HEADERS,
+               ("Vary", "Accept, Accept-Encoding")]
     if status == 405:
         headers.append(("Allow", ALLOWED_METHODS))
     if retry_after or status == 503:
@@ -268,7 +317,7 @@ class SparqlService:
         if not reply.ok:
             return error_answer(reply.status, reply.message, req.accept, reply.retry_after)
         headers = [("Content-Type", reply.media_type), ("Content-Length", str(len(reply.body))), *CORS_HEADERS,
-                   ("Vary", "Accept")]
+                   ("Vary", "Accept, Accept-Encoding")]
         if reply.rows is not None:
             headers.append(("X-KG-Rows", str(reply.rows)))
         if reply.truncated:
@@ -287,7 +336,7 @@ class SparqlService:
         prefixes = {prefix: str(ns) for prefix, ns in graph.namespaces() if prefix in DESCRIPTION_PREFIXES}
         body = convert_ntriples(graph.serialize(format="nt", encoding="utf-8"), fmt, prefixes)
         headers = [("Content-Type", fmt.content_type), ("Content-Length", str(len(body))), *CORS_HEADERS,
-                   ("Vary", "Accept")]
+                   ("Vary", "Accept, Accept-Encoding")]
         return Answer(200, headers, body, cacheable=bool(sizes))  # without counts (store down?): ask again later
 
     def run_user_query(self, query: str, default_graph_uris: Sequence[str] = (),
