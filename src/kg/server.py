@@ -105,6 +105,11 @@ def serve(settings: Settings, processes: int | None = None) -> None:
     import kg.sparql
     import kg.web  # noqa: F401
 
+    if settings.store == "embedded":  # said once here; every server process checks the build again as it loads it
+        built_for = BuildArtifacts(settings.build_dir).base_iri
+        if built_for != settings.base_iri:
+            raise SystemExit(f"kg: cannot serve: the build in {settings.build_dir} is for the base {built_for}, not "
+                             f"{settings.base_iri}: run `kg build` with this base")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s")
     processes = processes or default_processes()
     limit = raise_open_files()
@@ -209,12 +214,8 @@ def run(args: argparse.Namespace) -> int:
     if settings.store == "embedded" and not args.no_build:
         ensure_build(settings)
     if settings.store == "embedded":
-        artifacts = BuildArtifacts(settings.build_dir)
-        if not artifacts.exists():
+        if not BuildArtifacts(settings.build_dir).exists():
             raise SystemExit(f"kg: no build in {settings.build_dir}: run `kg build` first")
-        if artifacts.base_iri != settings.base_iri:
-            raise SystemExit(f"kg: cannot serve: the build in {settings.build_dir} is for the base "
-                             f"{artifacts.base_iri}, not {settings.base_iri}: run `kg build` with this base")
     else:
         check_store_url(settings.store)
     serve(settings, args.processes)
