@@ -44,10 +44,11 @@ class TooBusy(QueryError):
 
 
 class _Client:
-    __slots__ = ("reserved", "slow", "turned_away", "used")
+    __slots__ = ("reserved", "slow", "total", "turned_away", "used")
 
     def __init__(self) -> None:
-        self.used: deque[tuple[float, float]] = deque()  # (when it ended, seconds)
+        self.used: deque[list[float]] = deque()  # [second it ended in, seconds]: one entry per second at most
+        self.total = 0.0  # the sum of `used`
         self.slow = 0
         self.turned_away = 0.0  # when its last query found the slow lane full
         self.reserved = False  # a place in the slow lane is kept for its query (it was turned away before)
@@ -80,8 +81,10 @@ class FairShare:
 
     def _used(self, client: _Client, now: float) -> float:
         while client.used and client.used[0][0] <= now - self.window:
-            client.used.popleft()
-        return sum(seconds for _, seconds in client.used)
+            client.total -= client.used.popleft()[1]
+        if not client.used:
+            client.total = 0.0  # no drift from float sums
+        return client.total
 
     def admit(self, address: str, text: str) -> None:
         now = self.clock()
@@ -171,7 +174,12 @@ class FairShare:
         with self._lock:
             client = self._client(address)
             self._unreserve(client)  # a query that ended within its first slice did not need its place
-            client.used.append((now, seconds))
+            second = float(int(now))
+            if client.used and client.used[-1][0] == second:
+                client.used[-1][1] += seconds
+            else:
+                client.used.append([second, seconds])
+            client.total += seconds
             if timed_out_text is not None and self.memory > 0:
                 self._timed_out[normalized(timed_out_text)] = now + self.memory
                 self._timed_out.move_to_end(normalized(timed_out_text))
