@@ -237,3 +237,36 @@ def test_two_concurrent_builds_of_one_checkout_leave_a_consistent_build(tmp_path
     settings = load_settings(base_iri=base, build_dir=out)
     assert content_hash(read_quads(data, [settings.graph_iri(n) for n in GRAPH_NAMES])) == artifacts.content_hash
     assert not list(tmp_path.glob(".build-*")), "a half-written build was left behind"
+
+
+@pytest.mark.parametrize("peer, forwarded, trusted, client", [
+    ("203.0.113.5", "198.51.100.7", "", "203.0.113.5"),  # no trusted proxy: the header is ignored
+    ("203.0.113.5", "198.51.100.7", "10.0.0.0/8", "203.0.113.5"),  # from an untrusted peer: ignored
+    ("10.0.0.2", "198.51.100.7", "10.0.0.0/8", "198.51.100.7"),
+    ("10.0.0.2", "6.6.6.6, 198.51.100.7", "10.0.0.0/8", "198.51.100.7"),  # a client cannot claim another address
+    ("10.0.0.2", "198.51.100.7, 10.0.0.9", "10.0.0.0/8", "198.51.100.7"),  # through two trusted proxies
+    ("10.0.0.2", "not-an-address", "10.0.0.0/8", "10.0.0.2"),
+    ("10.0.0.2", None, "10.0.0.0/8", "10.0.0.2"),
+])
+def test_x_forwarded_for_counts_only_from_trusted_proxies(peer, forwarded, trusted, client) -> None:
+    from kg.frontend import _networks, client_address
+
+    assert client_address(peer, forwarded, _networks(trusted)) == client
+
+
+def test_a_trusted_proxy_makes_clients_count_by_their_forwarded_address(server) -> None:
+    """Behind a proxy on 127.0.0.9, two clients' shares are kept apart by X-Forwarded-For."""
+    s = server("--processes", "1", KG_TIMEOUT="1", KG_CLIENT_BUDGET="0.5", KG_FAST_SLICE="0.2",
+               KG_TRUSTED_PROXIES="127.0.0.9")
+
+    def via_proxy(text: str, client: str) -> int:
+        conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60, source_address=("127.0.0.9", 0))
+        conn.request("GET", "/sparql?query=" + quote(text, safe=""), headers={"Accept": JSON,
+                                                                             "X-Forwarded-For": client})
+        status = conn.getresponse().status
+        conn.close()
+        return status
+
+    assert via_proxy(RUNAWAY, "198.51.100.1") == 503
+    assert via_proxy(CHEAP + " # 1", "198.51.100.1") == 429  # that client is over its budget
+    assert via_proxy(CHEAP + " # 2", "198.51.100.2") == 200  # another client behind the same proxy is not
