@@ -31,6 +31,7 @@ from kg.config import Settings
 log = logging.getLogger("kg.frontend")
 
 HEALTH_PATH = "/healthz"
+MAX_URL_BYTES = 65535  # httptools' URL parser reads no longer URLs
 
 
 def _plain(status: str, message: str, extra: str = "") -> bytes:
@@ -46,6 +47,10 @@ def guarded_protocol(settings: Settings) -> type:
     too_many = _plain("429 Too Many Requests", f"Too many open connections from your address (this server allows "
                       f"{cap} per address and process); close some and try again.", "Retry-After: 1\r\n")
     timed_out = _plain("408 Request Timeout", "The request did not arrive in time.")
+    url_too_long = _plain("413 Content Too Large", f"The URL is longer than this server reads ({MAX_URL_BYTES} "
+                          f"bytes). Send a long query with POST (application/x-www-form-urlencoded or "
+                          f"application/sparql-query); queries of up to {settings.max_query_bytes} bytes are "
+                          "accepted.")
 
     class GuardedProtocol(HttpToolsProtocol):
         _kg_address = ""
@@ -96,12 +101,22 @@ def guarded_protocol(settings: Settings) -> type:
             self._kg_arm(settings.header_timeout)
 
         def on_headers_complete(self) -> None:
+            if len(self.url) > MAX_URL_BYTES:  # the URL parser's own limit: say what to do instead
+                self._kg_disarm()
+                self.transport.write(url_too_long)
+                self.transport.close()
+                return
             self._kg_arm(settings.body_timeout)
             super().on_headers_complete()
 
+        def on_body(self, body: bytes) -> None:
+            if self.cycle is not None:  # None: the request was refused before it started
+                super().on_body(body)
+
         def on_message_complete(self) -> None:
             self._kg_disarm()
-            super().on_message_complete()
+            if self.cycle is not None:
+                super().on_message_complete()
 
     return GuardedProtocol
 
