@@ -130,9 +130,9 @@ def test_a_client_over_its_share_gets_429_with_retry_after(server) -> None:
     assert status == 429, body
     assert int(headers["Retry-After"]) >= 1
     assert "query time" in body and "0.5 s per 600 s" in body
-    # another client keeps its own share
-    status, _, body = query(s, CHEAP, source="127.0.0.1")
-    assert status == 200 and "true" in body
+    # another client keeps its own share (503 only while the stopped query's worker is being replaced)
+    answers = [query(s, CHEAP + f" # {n}", source="127.0.0.1") for n in range(10)]
+    assert all(a[0] != 429 for a in answers) and any(a[0] == 200 and "true" in a[2] for a in answers), answers
 
 
 def test_a_query_that_recently_ran_out_of_time_is_refused_at_once(server) -> None:
@@ -269,4 +269,6 @@ def test_a_trusted_proxy_makes_clients_count_by_their_forwarded_address(server) 
 
     assert via_proxy(RUNAWAY, "198.51.100.1") == 503
     assert via_proxy(CHEAP + " # 1", "198.51.100.1") == 429  # that client is over its budget
-    assert via_proxy(CHEAP + " # 2", "198.51.100.2") == 200  # another client behind the same proxy is not
+    # another client behind the same proxy is not (503 only while the stopped query's worker is being replaced)
+    statuses = [via_proxy(CHEAP + f" # {n}", "198.51.100.2") for n in range(2, 12)]
+    assert 429 not in statuses and 200 in statuses, statuses
