@@ -209,9 +209,10 @@ class QueryWorkerPool:
         self.needs_network = needs_network
         self.settings = settings
         self.prefixes = prefixes
-        # `size` places in the fast lane, `slow_lane` more processes for queries past their first slice
+        # `size` places in the fast lane, `slow_lane` more processes for queries past their first slice, and with a
+        # slow lane one spare, so that the fast lane keeps its places while a stopped worker is being replaced
         self.fast_places = max(1, size)
-        self.size = self.fast_places + max(0, slow_lane)
+        self.size = self.fast_places + max(0, slow_lane) + (1 if slow_lane > 0 else 0)
         self.fast_slice = fast_slice
         self._fast = threading.BoundedSemaphore(self.fast_places)
         self._idle: queue.Queue[_Worker] = queue.Queue()
