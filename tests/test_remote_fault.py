@@ -86,7 +86,8 @@ def test_remote_sparql_answers_503_while_the_store_is_down_and_recovers(fragile_
 
 
 def test_remote_live_server_survives_the_store_dying_mid_run(fragile_store, build_settings: Settings) -> None:
-    """End to end: `python server.py --store URL` (gunicorn, query workers); the store is killed and restarted."""
+    """End to end: `python server.py --store URL` (server processes, query workers); the store is killed, then
+    restarted."""
     import os
     import subprocess
     import sys

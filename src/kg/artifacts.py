@@ -7,9 +7,11 @@ store, and caches and ETags are keyed on it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +87,20 @@ def content_hash(ordered: dict[str, list[ox.Quad]]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
+@contextlib.contextmanager
+def build_lock(build_dir: Path, *, shared: bool = False) -> Iterator[None]:
+    """Hold the build folder's lock (a file beside it): exclusive while building, so that two builds of one
+    checkout cannot interleave; shared while reading the build, so that a reader never sees two builds' files."""
+    build_dir = Path(build_dir)
+    build_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(build_dir.parent / f".{build_dir.name}.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class BuildArtifacts:
     """The files of one build folder."""
 
@@ -124,6 +140,26 @@ class BuildArtifacts:
     @property
     def content_hash(self) -> str:
         return str(self.manifest().get("content_hash") or "")
+
+    def consistent_snapshot(self, base_iri: str, graph_iris: Iterable[str]) -> tuple[bytes, str]:
+        """The dataset and its content hash, read under the shared build lock and checked: built for `base_iri`,
+        hashing to what the manifest records, not empty. ArtifactError, with a one-line reason, otherwise."""
+        with build_lock(self.dir, shared=True):
+            manifest = self.require_manifest()
+            data = self.dataset_bytes()
+        built_for = manifest.get("base_iri")
+        if built_for != base_iri:
+            raise ArtifactError(f"the build in {self.dir} is for the base {built_for}, not {base_iri}: "
+                                f"run `kg build` with this base (or serve without --no-build)")
+        ordered = read_quads(data, graph_iris)
+        if not any(ordered.values()):
+            raise ArtifactError(f"the build in {self.dir} holds no triples: run `kg build` again")
+        found = content_hash(ordered)
+        recorded = manifest.get("content_hash")
+        if recorded and recorded != found:
+            raise ArtifactError(f"{self.path(DATASET)} does not match its manifest (content hash {found}, the "
+                                f"manifest says {recorded}): run `kg build` again")
+        return data, found
 
     def dataset_bytes(self) -> bytes:
         try:

@@ -34,7 +34,20 @@ class Settings:
     max_rows: int = 10000  # rows returned by a SELECT before the result is cut
     max_query_bytes: int = 65536  # size of a query (or form body) before 413
     workers: int = 2  # query worker processes
-    threads: int = 8  # request threads of the WSGI server
+    threads: int = 8  # request threads of each server process (a request holds one only once it has fully arrived)
+    # The front end (kg.frontend): slow and idle clients
+    header_timeout: float = 10.0  # seconds a client may take to send a request's headers (408 and closed after)
+    body_timeout: float = 10.0  # seconds a client may take to send a request's body once the headers arrived
+    keepalive_timeout: float = 5.0  # seconds an idle keep-alive connection stays open
+    max_client_connections: int = 64  # open connections per client address and server process; more get 429
+    trusted_proxies: str = ""  # addresses / networks whose X-Forwarded-For names the client (comma-separated)
+    drain_seconds: float = 0.0  # after SIGTERM: seconds of /healthz 503 (still serving) before stopping
+    # Fair share of query time (kg.sparql.fairshare), per client address and server process
+    fast_slice: float = 0.25  # seconds a query runs at normal priority before it continues in the slow lane
+    slow_lane: int = 1  # queries that may run in the slow lane at once (niced); more are refused with 503
+    client_budget: float = 30.0  # seconds of query time a client may use per budget window (429 over it)
+    budget_window: float = 60.0  # seconds over which a client's query time is counted
+    timed_out_memory: float = 300.0  # seconds a query text that ran out of time is refused at once (429)
 
     @property
     def ontology_dir(self) -> Path:

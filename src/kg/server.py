@@ -1,5 +1,6 @@
-"""The production server: the Flask app under gunicorn (threaded workers, one per CPU core up to MAX_PROCESSES), on the
-built dataset, built first if missing or stale. `python server.py --help` lists the flags; each has a KG_* variable.
+"""The production server: the Flask app behind the asyncio front end of kg.frontend (uvicorn), in forked server
+processes (one per CPU core, at most MAX_PROCESSES) sharing one listening socket, on the built dataset, built first
+if missing or stale. `python server.py --help` lists the flags; each has a KG_* variable.
 """
 
 from __future__ import annotations
@@ -7,14 +8,17 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
+import socket
 import sys
-from pathlib import Path
+import time
 
 from kg.artifacts import BuildArtifacts, is_stale
 from kg.config import Settings, load_settings
 
 log = logging.getLogger("kg.server")
 MAX_PROCESSES = 4
+STARTUP_REFUSED = 3  # a server process's exit code when it must not serve (no consistent data)
 
 
 def default_processes() -> int:
@@ -39,67 +43,154 @@ def ensure_build(settings: Settings) -> None:
         print(f"kg: the build failed; serving the last good build instead:\n{exc}", file=sys.stderr, flush=True)
 
 
-def gunicorn_options(settings: Settings, processes: int) -> dict:
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+def raise_open_files(wanted: int = 65536) -> int:
+    """Raise the open-file limit (each open connection is a file) as far as the hard limit allows; the new limit."""
+    import resource
 
-    def post_worker_init(worker) -> None:
-        worker.wsgi.extensions["kg_sparql"].start()  # query workers now, not on the first query
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            return target
+        except (ValueError, OSError):
+            pass
+    return soft
 
-    def worker_exit(server, worker) -> None:
-        service = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("kg_sparql")
-        if service is not None:
-            service.close()
 
-    options = {
-        "bind": f"{host}:{settings.port}",
-        "workers": processes,
-        "worker_class": "gthread",
-        "threads": settings.threads,
-        "timeout": max(30, int(settings.timeout * 3) + 10),  # gunicorn's own watchdog, beyond any query
-        "graceful_timeout": 5,
-        "keepalive": 5,
-        "limit_request_line": 0,  # the endpoint applies its own limit (max_query_bytes, 413) to GET queries
-        "limit_request_field_size": 16384,
-        "accesslog": None,
-        "errorlog": "-",
-        "loglevel": "info",
-        "proc_name": "jinpu-kg",
-        "post_worker_init": post_worker_init,
-        "worker_exit": worker_exit,
-    }
-    from gunicorn.config import KNOWN_SETTINGS
+def listen(settings: Settings) -> socket.socket:
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.host, settings.port))
+    except OSError as exc:
+        raise SystemExit(f"kg: cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
-    if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS):
-        options["control_socket_disable"] = True  # one shared socket path per user would clash between servers
-    if Path("/dev/shm").is_dir():
-        options["worker_tmp_dir"] = "/dev/shm"  # heartbeat files off the disk
-    return options
+
+def _web_process(settings: Settings, sock: socket.socket, processes: int) -> None:
+    """One server process (forked): the app, its query workers, the front end on the shared socket."""
+    from kg.app import create_app
+    from kg.artifacts import ArtifactError
+    from kg.frontend import Front, serve_process
+    from kg.store.base import ExecutionError
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        app = create_app(settings)  # the embedded store checks the build: base IRI, content hash, not empty
+    except (ArtifactError, ExecutionError) as exc:
+        raise SystemExit(f"kg: cannot serve: {getattr(exc, 'message', None) or exc}") from None
+    service = app.extensions["kg_sparql"]
+    service.web_processes = processes
+    service.start()  # query workers now, not on the first query
+    try:
+        serve_process(Front(app, settings), settings, sock)
+    finally:
+        service.close()
 
 
 def serve(settings: Settings, processes: int | None = None) -> None:
-    """Serve until stopped (SIGINT / SIGTERM)."""
-    from gunicorn.app.base import BaseApplication
+    """Serve until stopped: `processes` forked server processes on one listening socket, each restarted if it dies.
+    SIGTERM or SIGINT stops them (each finishes the requests in flight)."""
+    # Imported once here: the forked server processes inherit the modules instead of each importing them.
+    import a2wsgi  # noqa: F401
+    import uvicorn  # noqa: F401
 
-    # Imported once here: the forked web processes inherit the modules instead of each importing them.
     import kg.app
+    import kg.frontend
     import kg.sparql
     import kg.web  # noqa: F401
 
+    if settings.store == "embedded":  # said once here; every server process checks the build again as it loads it
+        built_for = BuildArtifacts(settings.build_dir).base_iri
+        if built_for != settings.base_iri:
+            raise SystemExit(f"kg: cannot serve: the build in {settings.build_dir} is for the base {built_for}, not "
+                             f"{settings.base_iri}: run `kg build` with this base")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s")
     processes = processes or default_processes()
+    limit = raise_open_files()
+    sock = listen(settings)
+    log.info("serving http://%s:%d/ with %d server processes (open-file limit %d)", settings.host, settings.port,
+             processes, limit)
+    children: dict[int, float] = {}
+    stopping = False
 
-    class Server(BaseApplication):
-        def load_config(self) -> None:
-            for key, value in gunicorn_options(settings, processes).items():
-                self.cfg.set(key, value)
+    def fork() -> None:
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                _web_process(settings, sock, processes)
+            except SystemExit as exc:
+                if exc.code not in (None, 0):
+                    print(exc.code if isinstance(exc.code, str) else f"kg: exit {exc.code}", file=sys.stderr,
+                          flush=True)
+                    code = STARTUP_REFUSED
+            except BaseException:  # noqa: BLE001 - log it; the parent decides whether to restart
+                import traceback
 
-        def load(self):
-            from kg.app import create_app
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        children[pid] = time.monotonic()
 
-            app = create_app(settings)
-            app.extensions["kg_sparql"].web_processes = processes
-            return app
+    def stop(signum, _frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM if signum == signal.SIGTERM else signal.SIGINT)
+            except ProcessLookupError:
+                pass
 
-    Server().run()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(processes):
+        fork()
+    refused = False
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        started = children.pop(pid, None)
+        if started is None:
+            continue
+        code = os.waitstatus_to_exitcode(status)
+        if stopping:
+            continue
+        if code == STARTUP_REFUSED:  # a consistent start is impossible: stop everything
+            refused = True
+            stop(signal.SIGTERM, None)
+            continue
+        log.warning("server process %d exited with %s; starting another", pid, code)
+        if time.monotonic() - started < 2.0:
+            time.sleep(1.0)
+        fork()
+    sock.close()
+    if refused:
+        raise SystemExit(1)
+
+
+def check_store_url(url: str) -> None:
+    """A remote store's URL must be an http(s) URL with a host: one line and exit otherwise."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        parts, port_ok = None, False
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise SystemExit(f"kg: --store / KG_STORE must be 'embedded' or the http(s) URL of a SPARQL query "
+                         f"endpoint, not {url!r}")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -122,13 +213,16 @@ def run(args: argparse.Namespace) -> int:
                              store=args.store)
     if settings.store == "embedded" and not args.no_build:
         ensure_build(settings)
-    if settings.store == "embedded" and not BuildArtifacts(settings.build_dir).exists():
-        raise SystemExit(f"kg: no build in {settings.build_dir}: run `kg build` first")
+    if settings.store == "embedded":
+        if not BuildArtifacts(settings.build_dir).exists():
+            raise SystemExit(f"kg: no build in {settings.build_dir}: run `kg build` first")
+    else:
+        check_store_url(settings.store)
     serve(settings, args.processes)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="server.py", description="Serve Jinpu KG (pages and the SPARQL endpoint /sparql) under gunicorn.")
+        prog="server.py", description="Serve Jinpu KG (pages and the SPARQL endpoint /sparql).")
     return run(add_arguments(parser).parse_args(argv))

@@ -14,14 +14,13 @@ import time
 
 from rdflib import Graph
 
-from kg.artifacts import is_stale, source_hashes
-from kg.config import Settings
+from kg.artifacts import build_lock, is_stale, source_hashes
 from kg.build.checks import figure_problems, parse_written_number, validate
 from kg.build.infer import _trivial, infer
 from kg.build.model import BuildError, BuildResult, Sources
 from kg.build.output import write
 from kg.build.sources import enrich_passages, load_shapes, load_sources, read_source_text
-
+from kg.config import Settings
 
 __all__ = ["BuildError", "BuildResult", "Sources", "build", "enrich_passages", "figure_problems", "infer",
            "is_stale", "load_shapes", "load_sources", "parse_written_number", "read_source_text", "run", "validate",
@@ -55,11 +54,31 @@ def run(settings: Settings) -> BuildResult:
 
 
 def build(settings: Settings) -> BuildResult:
-    """The whole build. Raises BuildError (and writes nothing) when the sources do not validate."""
-    result = run(settings)
-    if not result.conforms:
-        raise BuildError(result.report_text)
-    t = time.perf_counter()
-    write(result, source_hashes(settings), settings)
-    result.timings["write"] = time.perf_counter() - t
+    """The whole build. Raises BuildError (and writes nothing) when the sources do not validate. Holds the build
+    folder's lock throughout: a second build of the same folder waits for this one, and readers never see half."""
+    with build_lock(settings.build_dir):
+        result = run(settings)
+        if not result.conforms:
+            raise BuildError(result.report_text)
+        t = time.perf_counter()
+        write(result, source_hashes(settings), settings)
+        precompress(settings.build_dir)
+        result.timings["write"] = time.perf_counter() - t
     return result
+
+
+def precompress(build_dir) -> None:
+    """A .gz beside each downloadable file, made once here so that the server sends dumps compressed for free."""
+    import gzip
+    import os
+
+    from kg.artifacts import DOWNLOADS
+
+    for name in DOWNLOADS:
+        path = build_dir / name
+        if not path.is_file():
+            continue
+        packed = path.with_name(name + ".gz")
+        tmp = path.with_name(f".{name}.gz.tmp")
+        tmp.write_bytes(gzip.compress(path.read_bytes(), compresslevel=9, mtime=0))
+        os.replace(tmp, packed)

@@ -7,15 +7,15 @@ from decimal import Decimal, InvalidOperation
 from pyshacl import validate as shacl_validate
 from rdflib import RDF, Graph, Namespace
 
-from kg.config import Settings
-from kg.rdf.vocab import OA as _OA, PROV as _PROV, QB as _QB, SH as _SH
-
-OA, PROV, QB, SH = Namespace(_OA), Namespace(_PROV), Namespace(_QB), Namespace(_SH)
 from kg.build.sources import ns
+from kg.config import Settings
+from kg.rdf import vocab
+
+PROV = Namespace(vocab.PROV)
 
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
-              "首": 1}
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9, "首": 1}
 
 
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}

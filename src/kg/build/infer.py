@@ -7,13 +7,8 @@ import multiprocessing
 import os
 
 import owlrl
-from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, SKOS
-
-from kg.rdf.vocab import OA as _OA, PROV as _PROV, QB as _QB, SH as _SH
-
-OA, PROV, QB, SH = Namespace(_OA), Namespace(_PROV), Namespace(_QB), Namespace(_SH)
-
 
 # Properties whose literal values say nothing OWL 2 RL can reason about (labels, text, quotes): left out of the
 # reasoner's input, which makes the closure fast without losing an inference about the data.

@@ -13,16 +13,12 @@ import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, VOID
 
-from kg.config import Settings
-from kg.rdf.vocab import OA as _OA, PROV as _PROV, QB as _QB, SH as _SH
-
-OA, PROV, QB, SH = Namespace(_OA), Namespace(_PROV), Namespace(_QB), Namespace(_SH)
-from kg.artifacts import DATASET, MANIFEST, SOURCE, VALIDATION_TEXT, content_hash, read_quads, DUMP_EXTENSIONS
-from kg.rdf.terms import to_oxigraph
-from kg.rdf.vocab import GRAPH_NAMES, prefixes_for
+from kg.artifacts import DATASET, DUMP_EXTENSIONS, MANIFEST, SOURCE, VALIDATION_TEXT, content_hash, read_quads
 from kg.build.model import BuildResult
 from kg.build.sources import ns
-
+from kg.config import Settings
+from kg.rdf.terms import to_oxigraph
+from kg.rdf.vocab import GRAPH_NAMES, prefixes_for
 
 # Prefixes the written files declare: the dataset's own and the vocabularies its data uses.
 WRITTEN_PREFIXES = ("jp", "jpr", "rdf", "rdfs", "xsd", "owl", "skos", "prov", "qb", "oa", "dcterms", "void", "schema",
@@ -105,7 +101,8 @@ def write(result: BuildResult, sources_hashes: dict[str, str], settings: Setting
     try:
         pre = prefixes(settings)
         quads, union = [], []
-        for name, graph in (("ontology", result.ontology), ("asserted", result.asserted), ("inferred", result.inferred)):
+        graphs = (("ontology", result.ontology), ("asserted", result.asserted), ("inferred", result.inferred))
+        for name, graph in graphs:
             g_iri = ox.NamedNode(settings.graph_iri(name))
             triples = _triples(graph)
             union += triples

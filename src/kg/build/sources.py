@@ -7,11 +7,13 @@ from pathlib import Path
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 
-from kg.config import DEFAULT_BASE_IRI, Settings
-from kg.rdf.vocab import OA as _OA, PROV as _PROV, QB as _QB, SH as _SH
-
-OA, PROV, QB, SH = Namespace(_OA), Namespace(_PROV), Namespace(_QB), Namespace(_SH)
 from kg.build.model import BuildError, Sources
+from kg.config import DEFAULT_BASE_IRI, Settings
+from kg.rdf import vocab
+
+OA = Namespace(vocab.OA)
+PROV = Namespace(vocab.PROV)
+QB = Namespace(vocab.QB)
 
 
 def ns(settings: Settings) -> tuple[Namespace, Namespace]:

@@ -32,7 +32,15 @@ def limits_text(settings: Settings, workers: int, web_processes: int) -> str:
         f"{settings.timeout:g} s (then it is stopped and the answer is HTTP 503); results are cut after "
         f"{settings.max_rows} rows or triples (the response then has the header X-KG-Truncated: true and "
         f"X-KG-Max-Rows); queries run in {workers} worker process(es) per server process "
-        f"({web_processes} server process(es))."
+        f"({web_processes} server process(es)). "
+        f"Fair share, per client address and server process: every query first runs for {settings.fast_slice:g} s "
+        f"at normal priority; a longer one continues in a slow lane at the lowest CPU priority, where "
+        f"{settings.slow_lane} query(ies) may run at once and a client one at a time (HTTP 429, or 503 when the lane "
+        f"is full); a client may use {settings.client_budget:g} s of query time per {settings.budget_window:g} s "
+        f"(HTTP 429 above, with Retry-After saying when to come back); a query text that ran out of time is refused "
+        f"at once for {settings.timed_out_memory:g} s (HTTP 429). Each client address may hold "
+        f"{settings.max_client_connections} open connection(s) per server process; a request's headers must arrive "
+        f"within {settings.header_timeout:g} s and its body within {settings.body_timeout:g} s (HTTP 408)."
     )
 
 
@@ -69,6 +77,12 @@ def service_description(
     g.add((service, ep.maxQueryBytes, Literal(settings.max_query_bytes, datatype=XSD.integer)))
     g.add((service, ep.queryWorkers, Literal(workers, datatype=XSD.integer)))
     g.add((service, ep.serverProcesses, Literal(web_processes, datatype=XSD.integer)))
+    g.add((service, ep.fastSlice, Literal(settings.fast_slice, datatype=XSD.decimal)))
+    g.add((service, ep.slowLane, Literal(settings.slow_lane, datatype=XSD.integer)))
+    g.add((service, ep.clientBudget, Literal(settings.client_budget, datatype=XSD.decimal)))
+    g.add((service, ep.budgetWindow, Literal(settings.budget_window, datatype=XSD.decimal)))
+    g.add((service, ep.timedOutMemory, Literal(settings.timed_out_memory, datatype=XSD.decimal)))
+    g.add((service, ep.maxClientConnections, Literal(settings.max_client_connections, datatype=XSD.integer)))
     g.add((service, ep.readOnly, Literal(True)))
     g.add((service, ep.truncationHeader, Literal("X-KG-Truncated")))
 

@@ -41,7 +41,7 @@ class SparqlFastPath:
         cached = self.service.cache.get(req.cache_key(endpoint_url(environ), self.service.version))
         if cached is None:
             return self.app(environ, start_response)
-        return cached.wsgi(start_response, environ.get("HTTP_IF_NONE_MATCH"))
+        return cached.wsgi(start_response, environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_ACCEPT_ENCODING"))
 
 
 @bp.route("/sparql", methods=["GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"])
@@ -59,8 +59,8 @@ def sparql_endpoint() -> Response:
             error = exc
     if error is not None:
         return error_answer(error.status, error.message, request.headers.get("Accept")).flask()
-    answer = service.answer(req, endpoint_url(environ))
-    return answer.flask(request.headers.get("If-None-Match"))
+    answer = service.answer(req, endpoint_url(environ), environ.get("REMOTE_ADDR") or "")
+    return answer.flask(request.headers.get("If-None-Match"), request.headers.get("Accept-Encoding"))
 
 
 def _preflight() -> Response:

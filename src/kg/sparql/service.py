@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,10 +30,11 @@ from kg.config import Settings
 from kg.rdf.terms import graph_from_triples, to_rdflib
 from kg.rdf.vocab import prefixes_for
 from kg.sparql.description import graph_sizes, service_description
+from kg.sparql.fairshare import FairShare, TooBusy
 from kg.sparql.policy import QueryError, check_size
 from kg.sparql.protocol import ProtocolRequest
 from kg.sparql.results import BY_NAME, FORMATS, convert_ntriples, negotiate, not_acceptable
-from kg.sparql.workers import Job, QueryWorkerPool, Reply
+from kg.sparql.workers import Job, QueryTimedOut, QueryWorkerPool, Reply
 from kg.store.base import DataVersion
 
 log = logging.getLogger("kg.sparql")
@@ -61,6 +63,7 @@ class Answer:
     body: bytes
     etag: str | None = None
     cacheable: bool = True
+    _encodings: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     def not_modified(self, if_none_match: str | None) -> bool:
         if not if_none_match or not self.etag:
@@ -68,20 +71,67 @@ class Answer:
         tags = {t.strip() for t in if_none_match.split(",")}
         return "*" in tags or self.etag in tags or self.etag.removeprefix("W/") in tags
 
-    def wsgi(self, start_response, if_none_match: str | None = None) -> Iterable[bytes]:
+    def encoded(self, accept_encoding: str | None) -> tuple[list[tuple[str, str]], bytes]:
+        """Headers and body for a client that accepts these encodings: brotli or gzip for a text answer over
+        COMPRESS_MIN_BYTES (each encoding made once per answer and kept with it), else as it is."""
+        coding = choose_encoding(accept_encoding) if len(self.body) >= COMPRESS_MIN_BYTES else None
+        if coding is None:
+            return self.headers, self.body
+        body = self._encodings.get(coding)
+        if body is None:
+            body = self._encodings[coding] = compress(self.body, coding)
+        headers = [(k, str(len(body)) if k == "Content-Length" else v) for k, v in self.headers]
+        return headers + [("Content-Encoding", coding)], body
+
+    def wsgi(self, start_response, if_none_match: str | None = None,
+             accept_encoding: str | None = None) -> Iterable[bytes]:
         if self.not_modified(if_none_match):
             headers = [(k, v) for k, v in self.headers if k not in ("Content-Type", "Content-Length")]
             start_response("304 Not Modified", headers)
             return [b""]
-        start_response(f"{self.status} {_REASONS.get(self.status, 'OK')}", self.headers)
-        return [self.body]
+        headers, body = self.encoded(accept_encoding)
+        start_response(f"{self.status} {_REASONS.get(self.status, 'OK')}", headers)
+        return [body]
 
-    def flask(self, if_none_match: str | None = None) -> Response:
+    def flask(self, if_none_match: str | None = None, accept_encoding: str | None = None) -> Response:
         if self.not_modified(if_none_match):
             headers = [(k, v) for k, v in self.headers if k not in ("Content-Type", "Content-Length")]
             return Response(status=304, headers=headers)
-        response = Response(self.body, status=self.status, headers=self.headers)
-        return response
+        headers, body = self.encoded(accept_encoding)
+        return Response(body, status=self.status, headers=headers)
+
+
+COMPRESS_MIN_BYTES = 1024
+
+
+def choose_encoding(accept_encoding: str | None) -> str | None:
+    """'br' or 'gzip', whichever the client accepts with the higher q-value (br when equal); None for neither."""
+    if not accept_encoding:
+        return None
+    q = {}
+    for part in accept_encoding.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        value = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                value = float(params[2:])
+            except ValueError:
+                value = 0.0
+        q[name.strip()] = value
+    star = q.get("*", 0.0)
+    best = max(("br", "gzip"), key=lambda c: (q.get(c, star), c == "br"))
+    return best if q.get(best, star) > 0 else None
+
+
+def compress(data: bytes, coding: str) -> bytes:
+    if coding == "br":
+        import brotli
+
+        return brotli.compress(data, quality=5)
+    import gzip
+
+    return gzip.compress(data, compresslevel=6, mtime=0)
 
 
 _REASONS = {200: "OK", 204: "No Content", 304: "Not Modified", 400: "Bad Request", 403: "Forbidden",
@@ -98,18 +148,19 @@ def wants_json(accept: str | None) -> bool:
     return best in ("application/json", "application/sparql-results+json")
 
 
-def error_answer(status: int, message: str, accept: str | None) -> Answer:
+def error_answer(status: int, message: str, accept: str | None, retry_after: int = 0) -> Answer:
     if wants_json(accept):
         body = json.dumps({"error": {"status": status, "message": message}}, ensure_ascii=False).encode()
         ctype = "application/json; charset=utf-8"
     else:
         body = (message + "\n").encode("utf-8")
         ctype = "text/plain; charset=utf-8"
-    headers = [("Content-Type", ctype), ("Content-Length", str(len(body))), *CORS_HEADERS, ("Vary", "Accept")]
+    headers = [("Content-Type", ctype), ("Content-Length", str(len(body))), *CORS_HEADERS,
+               ("Vary", "Accept, Accept-Encoding")]
     if status == 405:
         headers.append(("Allow", ALLOWED_METHODS))
-    if status == 503:
-        headers.append(("Retry-After", "5"))
+    if retry_after or status == 503:
+        headers.append(("Retry-After", str(retry_after or 5)))
     return Answer(status, headers, body)
 
 
@@ -174,6 +225,7 @@ class SparqlService:
         self._pool_lock = threading.Lock()
         self._sizes: dict[str, int] | None = None
         self.data_version = DataVersion(store)
+        self.fairshare = FairShare(settings)
 
     @property
     def version(self) -> str:
@@ -190,7 +242,8 @@ class SparqlService:
             if self._pool is None:
                 self._pool = QueryWorkerPool(
                     self.store.worker_factory(), needs_network=bool(getattr(self.store, "needs_network", True)),
-                    settings=self.settings, prefixes=self.prefixes, size=self.settings.workers)
+                    settings=self.settings, prefixes=self.prefixes, size=self.settings.workers,
+                    slow_lane=self.settings.slow_lane, fast_slice=self.settings.fast_slice)
                 atexit.register(self._pool.close)
             return self._pool
 
@@ -206,17 +259,32 @@ class SparqlService:
     # running queries
 
     def execute(self, query: str, default_graph_uris: Sequence[str], named_graph_uris: Sequence[str],
-                plan: dict[str, str | None]) -> Reply:
+                plan: dict[str, str | None], client: str = "") -> Reply:
+        """Run a user query for `client` (its address) within its fair share of query time (kg.sparql.fairshare)."""
         if not self.supports_user_queries:
             return Reply(False, 501, f"The store backend ({type(self.store).__name__}) does not run user queries.")
         job = Job(query, tuple(default_graph_uris), tuple(named_graph_uris), plan, self.settings.max_rows,
                   self.settings.timeout)
+        share = self.fairshare
         try:
-            return self.pool.run(job, self.settings.timeout)
-        except QueryError as exc:
+            share.admit(client, query)
+        except TooBusy as exc:
+            return Reply(False, exc.status, exc.message, retry_after=exc.retry_after)
+        timing: dict[str, float] = {}
+        timed_out = None
+        try:
+            return self.pool.run(job, self.settings.timeout, enter_slow=lambda: share.enter_slow(client),
+                                 leave_slow=lambda: share.leave_slow(client), timing=timing)
+        except QueryTimedOut as exc:
+            timed_out = query
             return Reply(False, exc.status, exc.message)
+        except QueryError as exc:
+            return Reply(False, exc.status, exc.message, retry_after=getattr(exc, "retry_after", 0))
+        finally:
+            now = time.monotonic()
+            share.finish(client, now - timing.get("started", now), timed_out_text=timed_out)
 
-    def answer(self, req: ProtocolRequest, url: str) -> Answer:
+    def answer(self, req: ProtocolRequest, url: str, client: str = "") -> Answer:
         """The full answer to a checked protocol request (cached when it can be)."""
         version = self.version
         key = req.cache_key(url, version)
@@ -233,7 +301,7 @@ class SparqlService:
                 if not any(plan.values()):
                     raise QueryError(406, "None of the accepted media types is a format of this endpoint: "
                                           + ", ".join(f.media_type for f in FORMATS))
-                answer = self._query_answer(req, plan)
+                answer = self._query_answer(req, plan, client)
         except QueryError as exc:
             answer = error_answer(exc.status, exc.message, req.accept)
         if answer.status in CACHED_STATUSES and answer.cacheable:
@@ -244,12 +312,12 @@ class SparqlService:
             self.cache.put(key, answer, len(answer.body))
         return answer
 
-    def _query_answer(self, req: ProtocolRequest, plan: dict[str, str | None]) -> Answer:
-        reply = self.execute(req.query, req.default_graph_uris, req.named_graph_uris, plan)
+    def _query_answer(self, req: ProtocolRequest, plan: dict[str, str | None], client: str) -> Answer:
+        reply = self.execute(req.query, req.default_graph_uris, req.named_graph_uris, plan, client)
         if not reply.ok:
-            return error_answer(reply.status, reply.message, req.accept)
+            return error_answer(reply.status, reply.message, req.accept, reply.retry_after)
         headers = [("Content-Type", reply.media_type), ("Content-Length", str(len(reply.body))), *CORS_HEADERS,
-                   ("Vary", "Accept")]
+                   ("Vary", "Accept, Accept-Encoding")]
         if reply.rows is not None:
             headers.append(("X-KG-Rows", str(reply.rows)))
         if reply.truncated:
@@ -268,18 +336,18 @@ class SparqlService:
         prefixes = {prefix: str(ns) for prefix, ns in graph.namespaces() if prefix in DESCRIPTION_PREFIXES}
         body = convert_ntriples(graph.serialize(format="nt", encoding="utf-8"), fmt, prefixes)
         headers = [("Content-Type", fmt.content_type), ("Content-Length", str(len(body))), *CORS_HEADERS,
-                   ("Vary", "Accept")]
+                   ("Vary", "Accept, Accept-Encoding")]
         return Answer(200, headers, body, cacheable=bool(sizes))  # without counts (store down?): ask again later
 
     def run_user_query(self, query: str, default_graph_uris: Sequence[str] = (),
-                       named_graph_uris: Sequence[str] = ()) -> UserQueryResult:
+                       named_graph_uris: Sequence[str] = (), client: str = "") -> UserQueryResult:
         check_size(query, self.settings)
         if not query.strip():
             raise QueryError(400, "The query is empty.")
         key = ("user", self.version, query, tuple(default_graph_uris), tuple(named_graph_uris))
         reply = self.cache.get(key)
         if reply is None:
-            reply = self.execute(query, default_graph_uris, named_graph_uris, INTERNAL_PLAN)
+            reply = self.execute(query, default_graph_uris, named_graph_uris, INTERNAL_PLAN, client)
             if not reply.ok:
                 raise QueryError(reply.status, reply.message)
             self.cache.put(key, reply, len(reply.body))
@@ -304,5 +372,8 @@ def run_user_query(query: str, *, default_graph_uris: Sequence[str] = (),
     """Run a query typed by a user (the query page) with exactly the checks, limits and time-out of /sparql.
 
     Raises QueryError (.status 400/403/406/413/503..., .message) when the query is refused or fails."""
+    from flask import has_request_context, request
+
     service: SparqlService = current_app.extensions[EXTENSION]
-    return service.run_user_query(query, default_graph_uris, named_graph_uris)
+    client = (request.remote_addr or "") if has_request_context() else ""
+    return service.run_user_query(query, default_graph_uris, named_graph_uris, client)

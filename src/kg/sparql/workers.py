@@ -60,6 +60,11 @@ class Reply:
     rows: int | None = None
     worker_pid: int = 0
     seconds: float = 0.0
+    retry_after: int = 0  # seconds, for a refusal (429 / 503)
+
+
+class QueryTimedOut(QueryError):
+    """The query ran out of time and was stopped."""
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -198,12 +203,18 @@ class QueryWorkerPool:
     """`size` worker processes, each opened with `factory` (QueryExecutor.worker_factory()); `run` gives a job to an
     idle worker and waits for its reply within the time limit, killing and replacing the worker otherwise."""
 
-    def __init__(self, factory: Callable, *, needs_network: bool, settings, prefixes: dict[str, str], size: int):
+    def __init__(self, factory: Callable, *, needs_network: bool, settings, prefixes: dict[str, str], size: int,
+                 slow_lane: int = 0, fast_slice: float = 0.0):
         self.factory = factory
         self.needs_network = needs_network
         self.settings = settings
         self.prefixes = prefixes
-        self.size = max(1, size)
+        # `size` places in the fast lane, `slow_lane` more processes for queries past their first slice, and with a
+        # slow lane one spare, so that the fast lane keeps its places while a stopped worker is being replaced
+        self.fast_places = max(1, size)
+        self.size = self.fast_places + max(0, slow_lane) + (1 if slow_lane > 0 else 0)
+        self.fast_slice = fast_slice
+        self._fast = threading.BoundedSemaphore(self.fast_places)
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._workers: set[_Worker] = set()
         self._lock = threading.Lock()
@@ -211,7 +222,7 @@ class QueryWorkerPool:
         self._closed = False
         self._owner_pid = os.getpid()
         self.confinement: list[str] = []
-        self.stats = {"queries": 0, "timeouts": 0, "replaced": 0}
+        self.stats = {"queries": 0, "timeouts": 0, "replaced": 0, "slow": 0, "refused_slow": 0}
 
     # lifecycle
 
@@ -311,11 +322,17 @@ class QueryWorkerPool:
             for w in list(self._workers):
                 since = w.busy_since
                 if since is not None and not w.lowered and now - since > LOW_PRIORITY_AFTER_S:
-                    try:
-                        os.setpriority(os.PRIO_PROCESS, w.pid, 19)
-                        w.lowered = True
-                    except OSError:
-                        pass
+                    self._lower(w)
+
+    @staticmethod
+    def _lower(worker: _Worker) -> None:
+        if worker.lowered:
+            return
+        try:
+            os.setpriority(os.PRIO_PROCESS, worker.pid, 19)
+            worker.lowered = True
+        except OSError:
+            pass
 
     def _release(self, worker: _Worker) -> None:
         worker.busy_since = None
@@ -330,33 +347,66 @@ class QueryWorkerPool:
 
     # queries
 
-    def run(self, job: Job, timeout: float) -> Reply:
-        """Run a job in a worker. Raises QueryError(503) when no worker frees up, or the query runs out of time."""
+    def run(self, job: Job, timeout: float, *, enter_slow: Callable[[], None] | None = None,
+            leave_slow: Callable[[], None] | None = None, timing: dict | None = None) -> Reply:
+        """Run a job in a worker. Raises QueryError(503) when no worker frees up, QueryTimedOut when the query runs
+        out of time. With `enter_slow`, a query still running after the first time slice is handed to it (which may
+        refuse it with a QueryError: the query is then stopped) and continues in the slow lane, at the lowest CPU
+        priority, no longer holding a fast-lane place."""
         self.start()
         deadline = time.monotonic() + timeout
-        while True:
-            try:
-                worker = self._idle.get(timeout=max(deadline - time.monotonic(), 0.001))
-            except queue.Empty:
-                raise QueryError(503, f"All query workers stayed busy for {timeout:g} s; try again shortly.") \
-                    from None
-            try:
-                worker.jobs.send(job)
-                break
-            except OSError:  # it died while idle: replace it and take the next one
-                self._retire(worker)
-        self.stats["queries"] += 1
-        worker.busy_since = time.monotonic()
+        if not self._fast.acquire(timeout=timeout):
+            raise QueryError(503, f"All query workers stayed busy for {timeout:g} s; try again shortly.")
+        fast = True
         try:
-            if worker.replies.poll(timeout):
-                reply = worker.replies.recv()
-                self._release(worker)
-                return reply
-        except (EOFError, OSError):
+            while True:
+                try:
+                    worker = self._idle.get(timeout=max(deadline - time.monotonic(), 0.001))
+                except queue.Empty:
+                    raise QueryError(503, f"All query workers stayed busy for {timeout:g} s; try again shortly.") \
+                        from None
+                try:
+                    worker.jobs.send(job)
+                    break
+                except OSError:  # it died while idle: replace it and take the next one
+                    self._retire(worker)
+            self.stats["queries"] += 1
+            worker.busy_since = started = time.monotonic()
+            if timing is not None:
+                timing["started"] = started  # the query's own time starts here, not while it waited
+            slice_s = self.fast_slice if enter_slow is not None and 0 < self.fast_slice < timeout else timeout
+            try:
+                if worker.replies.poll(slice_s):
+                    reply = worker.replies.recv()
+                    self._release(worker)
+                    return reply
+                if slice_s < timeout:
+                    try:
+                        enter_slow()
+                    except QueryError:
+                        self.stats["refused_slow"] += 1
+                        self._retire(worker)
+                        raise
+                    self.stats["slow"] += 1
+                    self._lower(worker)
+                    self._fast.release()
+                    fast = False
+                    try:
+                        if worker.replies.poll(max(0.0, timeout - (time.monotonic() - started))):
+                            reply = worker.replies.recv()
+                            self._release(worker)
+                            return reply
+                    finally:
+                        if leave_slow is not None:
+                            leave_slow()
+            except (EOFError, OSError):
+                self._retire(worker)
+                raise QueryError(503, "The query crashed its worker process (out of memory?); it was not "
+                                      "completed.") from None
+            self.stats["timeouts"] += 1
             self._retire(worker)
-            raise QueryError(503, "The query crashed its worker process (out of memory?); it was not completed.") \
-                from None
-        self.stats["timeouts"] += 1
-        self._retire(worker)
-        raise QueryError(503, f"The query ran longer than this endpoint's limit of {timeout:g} s and was stopped.")
-
+            raise QueryTimedOut(503, f"The query ran longer than this endpoint's limit of {timeout:g} s and was "
+                                     "stopped.")
+        finally:
+            if fast:
+                self._fast.release()

@@ -26,10 +26,9 @@ class EmbeddedStore:
 
     def __init__(self, settings: Settings, *, data: bytes | None = None, version: str | None = None):
         self.settings = settings
-        if data is None:
-            artifacts = BuildArtifacts(settings.build_dir)
-            data = artifacts.dataset_bytes()
-            version = version or artifacts.content_hash
+        if data is None:  # the server's own load: checked (base IRI, content hash, not empty) before anything else
+            data, version = BuildArtifacts(settings.build_dir).consistent_snapshot(
+                settings.base_iri, [settings.graph_iri(n) for n in GRAPH_NAMES])
         self._data = data  # kept so query workers load exactly this snapshot, whatever happens to build/ meanwhile
         if not version:  # data without a manifest (tests, an old build): hash it as the build does
             version = content_hash(read_quads(data, [settings.graph_iri(n) for n in GRAPH_NAMES]))

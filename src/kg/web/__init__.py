@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
 from werkzeug.exceptions import HTTPException
 
 from kg.store.base import ExecutionError
@@ -95,6 +95,31 @@ def warm(app: Flask) -> threading.Thread:
     return thread
 
 
+STATIC_CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+
+def static_version(app: Flask) -> str:
+    """A digest of the static assets: part of their URLs (/static/style.css?v=...), so they can be cached for a
+    year and still change with a new release."""
+    import hashlib
+    from pathlib import Path
+
+    digest = hashlib.blake2b(digest_size=6)
+    folder = Path(app.static_folder or "")
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    version = static_version(app)
+    app.jinja_env.globals["static_version"] = version
+
+    @app.after_request
+    def cache_static(resp):
+        if request.endpoint == "static" and request.args.get("v") == version and resp.status_code in (200, 304):
+            resp.headers["Cache-Control"] = STATIC_CACHE_CONTROL
+        return resp
+
     warm(app)

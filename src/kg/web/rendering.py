@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlencode
 
-from flask import Response, g, render_template, request
+from flask import Response, current_app, g, render_template, request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
@@ -50,7 +50,31 @@ def before_request() -> None:
             raise PageError(414 if len(value) > 8000 else 400, f"The parameter {key!r} is too long.")
 
 
+# Pages and entity documents: cacheable for a while, revalidated by ETag (tied to the data version)
+VALIDATED_PREFIXES = ("/page/", "/data/")
+PAGE_CACHE_CONTROL = "public, max-age=300"
+
+
+def add_validators(resp: Response) -> Response:
+    """ETag (the data version and a digest of the body) and Cache-Control on pages and documents; 304 on a matching
+    If-None-Match."""
+    if request.method not in ("GET", "HEAD") or resp.status_code != 200 or resp.is_streamed \
+            or not request.path.startswith(VALIDATED_PREFIXES):
+        return resp
+    import hashlib
+
+    from kg.web.dataset_index import VERSION_KEY
+
+    data_version = current_app.extensions.get(VERSION_KEY)
+    version = (data_version.get() if data_version is not None else "").removeprefix("sha256:")[:16]
+    digest = hashlib.blake2b(resp.get_data(), digest_size=8).hexdigest()
+    resp.set_etag(f"{version}-{digest}", weak=True)
+    resp.headers["Cache-Control"] = PAGE_CACHE_CONTROL
+    return resp.make_conditional(request)
+
+
 def after_request(resp: Response) -> Response:
+    resp = add_validators(resp)
     if getattr(g, "remember_lang", False):
         resp.set_cookie(i18n.COOKIE, g.lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     if resp.mimetype == "text/html":

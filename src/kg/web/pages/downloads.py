@@ -9,6 +9,7 @@ from flask import Response, redirect, request, send_file
 
 from kg.artifacts import DOWNLOADS, SOURCE, VALIDATION_TEXT, BuildArtifacts
 from kg.rdf.vocab import GRAPH_NAMES
+from kg.sparql.service import choose_encoding
 from kg.web.dataset_index import site
 from kg.web.linked_data import HTML, negotiate
 from kg.web.rendering import PageError, _, lang, render
@@ -35,9 +36,15 @@ def _file(name: str) -> Path:
 def _send(name: str, download: bool = False) -> Response:
     path = _file(name)
     mimetype = DOWNLOADS[name].media_type
-    resp = send_file(path, mimetype=mimetype, conditional=True, etag=True, max_age=300,
+    packed = path.with_name(path.name + ".gz")  # made once by the build
+    gzip_ok = choose_encoding(request.headers.get("Accept-Encoding")) is not None and packed.is_file() and \
+        packed.stat().st_mtime >= path.stat().st_mtime
+    resp = send_file(packed if gzip_ok else path, mimetype=mimetype, conditional=True, etag=True, max_age=300,
                      as_attachment=download, download_name=name)
     resp.charset = "utf-8"  # every file of the build is UTF-8 text
+    if gzip_ok:
+        resp.headers["Content-Encoding"] = "gzip"  # so it is not compressed again
+    resp.vary.add("Accept-Encoding")
     return resp
 
 

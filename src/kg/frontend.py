@@ -1,0 +1,329 @@
+"""The HTTP front end: uvicorn (asyncio, httptools) in front of the WSGI app, so that a client holds an application
+thread only once its whole request has arrived.
+
+    connection -> GuardedProtocol: at most `max_client_connections` open connections per client address (more are
+                  answered 429 and closed); the headers must arrive within `header_timeout` seconds of the first
+                  byte (or of the connection), the body within `body_timeout` of the headers (408 otherwise); an
+                  idle keep-alive connection is closed after `keepalive_timeout`
+               -> Front (ASGI): /healthz is 503 once the process is shutting down; the body read in full (413 over
+                  the limit); the client address taken from X-Forwarded-For only when the peer is a trusted proxy
+               -> a2wsgi's thread pool (`threads` per process) -> the Flask app
+
+Slow, idle or half-sent requests therefore cost a socket and a few kilobytes, never a thread. Each server process
+runs one of these; kg.server forks them over one listening socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import math
+import signal
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from kg.config import Settings
+
+log = logging.getLogger("kg.frontend")
+
+HEALTH_PATH = "/healthz"
+MAX_URL_BYTES = 65535  # httptools' URL parser reads no longer URLs
+
+
+def _plain(status: str, message: str, extra: str = "") -> bytes:
+    body = (message + "\n").encode("utf-8")
+    return (f"HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {len(body)}\r\n"
+            f"{extra}Connection: close\r\n\r\n").encode("latin-1") + body
+
+
+def guarded_protocol(settings: Settings) -> type:
+    """The uvicorn HTTP protocol with per-address connection caps and header/body read time-outs."""
+    open_by_address: Counter[str] = Counter()
+    cap = settings.max_client_connections
+    too_many = _plain("429 Too Many Requests", f"Too many open connections from your address (this server allows "
+                      f"{cap} per address and process); close some and try again.", "Retry-After: 1\r\n")
+    timed_out = _plain("408 Request Timeout", "The request did not arrive in time.")
+    url_too_long = _plain("413 Content Too Large", f"The URL is longer than this server reads ({MAX_URL_BYTES} "
+                          f"bytes). Send a long query with POST (application/x-www-form-urlencoded or "
+                          f"application/sparql-query); queries of up to {settings.max_query_bytes} bytes are "
+                          "accepted.")
+
+    class GuardedProtocol(HttpToolsProtocol):
+        _kg_address = ""
+        _kg_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            peer = transport.get_extra_info("peername")
+            self._kg_address = peer[0] if isinstance(peer, tuple) and peer else ""
+            open_by_address[self._kg_address] += 1
+            if cap > 0 and open_by_address[self._kg_address] > cap:
+                transport.write(too_many)
+                transport.close()
+                return
+            self._kg_arm(settings.header_timeout)
+
+        def connection_lost(self, exc) -> None:
+            self._kg_disarm()
+            if self._kg_address in open_by_address:
+                open_by_address[self._kg_address] -= 1
+                if open_by_address[self._kg_address] <= 0:
+                    del open_by_address[self._kg_address]
+            super().connection_lost(exc)
+
+        def _kg_arm(self, seconds: float) -> None:
+            self._kg_disarm()
+            if seconds > 0:
+                self._kg_timer = self.loop.call_later(seconds, self._kg_expired)
+
+        def _kg_disarm(self) -> None:
+            if self._kg_timer is not None:
+                self._kg_timer.cancel()
+                self._kg_timer = None
+
+        def _kg_expired(self) -> None:
+            self._kg_timer = None
+            if self.transport.is_closing():
+                return
+            if self.cycle is None or self.cycle.response_complete or not self.cycle.response_started:
+                self.transport.write(timed_out)
+            if self.cycle is not None:
+                self.cycle.disconnected = True
+                self.cycle.message_event.set()
+            self.transport.close()
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._kg_arm(settings.header_timeout)
+
+        def on_headers_complete(self) -> None:
+            if len(self.url) > MAX_URL_BYTES:  # the URL parser's own limit: say what to do instead
+                self._kg_disarm()
+                self.transport.write(url_too_long)
+                self.transport.close()
+                return
+            self._kg_arm(settings.body_timeout)
+            super().on_headers_complete()
+
+        def on_body(self, body: bytes) -> None:
+            if self.cycle is not None:  # None: the request was refused before it started
+                super().on_body(body)
+
+        def on_message_complete(self) -> None:
+            self._kg_disarm()
+            if self.cycle is not None:
+                super().on_message_complete()
+
+    return GuardedProtocol
+
+
+def _networks(spec: str) -> list:
+    out = []
+    for part in spec.replace(",", " ").split():
+        try:
+            out.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise SystemExit(f"KG_TRUSTED_PROXIES: {part!r} is not an IP address or network") from None
+    return out
+
+
+def client_address(peer: str, forwarded_for: str | None, trusted: list) -> str:
+    """The client's address: the peer's, or, when the peer is a trusted proxy, the nearest untrusted address of
+    X-Forwarded-For (read right to left, as each proxy appends the address it received the request from)."""
+    if not trusted or not forwarded_for or not _is_in(peer, trusted):
+        return peer
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _is_in(hop, trusted):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # a malformed hop: fall back to what we can vouch for
+    return hops[0] if hops else peer
+
+
+def _is_in(address: str, networks: list) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in n for n in networks)
+
+
+class Front:
+    """The ASGI app of one server process: readiness, whole-body buffering, client address, then the WSGI app."""
+
+    def __init__(self, wsgi_app, settings: Settings):
+        from a2wsgi import WSGIMiddleware
+
+        self.settings = settings
+        service = getattr(wsgi_app, "extensions", {}).get("kg_sparql")
+        self.service = service
+        self.fairshare = getattr(service, "fairshare", None)
+        self.wsgi = WSGIMiddleware(wsgi_app, workers=settings.threads)
+        self.query_threads = ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="kg-query")
+        self.trusted = _networks(settings.trusted_proxies)
+        self.body_limit = settings.max_query_bytes * 3 + 16384
+        self.draining = False
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                await send({"type": message["type"] + ".complete"})
+                if message["type"] == "lifespan.shutdown":
+                    return
+        if scope["type"] != "http":
+            return
+        if scope["path"] == HEALTH_PATH and self.draining:  # otherwise the app's own readiness check answers
+            await self._not_ready(send)
+            return
+        length = _header(scope, b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.body_limit):
+            status, text = (400, "Invalid Content-Length.") if not length.isdigit() else \
+                (413, f"The request body is larger than this server accepts ({self.body_limit} bytes).")
+            await _respond(send, status, text)
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.body_limit:
+                await _respond(send, 413, f"The request body is larger than this server accepts "
+                                          f"({self.body_limit} bytes).")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        peer = scope["client"][0] if scope.get("client") else ""
+        address = client_address(peer, _header(scope, b"x-forwarded-for"), self.trusted)
+        if address != peer:
+            scope = dict(scope, client=(address, scope["client"][1]))
+        if scope["path"] == "/sparql" and self.fairshare is not None:
+            refused = self.fairshare.refusal(address)
+            if refused is not None:  # over its share: answered here, after a pause, without a thread
+                remaining, refusal = refused
+                await asyncio.sleep(min(1.0, remaining))
+                await _respond(send, refusal.status, refusal.message,
+                               [(b"retry-after", str(max(1, math.ceil(remaining))).encode()),
+                                (b"access-control-allow-origin", b"*")], close=False)
+                return
+        if scope["path"] == "/sparql" and scope["method"] in ("GET", "POST") and self.service is not None:
+            await self._sparql(scope, body, address, send)
+            return
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.disconnect"}
+
+        await self.wsgi(scope, replay, send)
+
+    async def _sparql(self, scope, body: bytes, address: str, send) -> None:
+        """/sparql without Flask: a cached answer straight from the event loop, anything else run on a thread."""
+        from kg.sparql.policy import QueryError
+        from kg.sparql.protocol import endpoint_url, read_request
+        from kg.sparql.service import error_answer
+
+        environ = _environ(scope, body, address)
+        service = self.service
+        try:
+            req = read_request(environ, self.settings)
+        except QueryError as exc:
+            answer = error_answer(exc.status, exc.message, environ.get("HTTP_ACCEPT"))
+        else:
+            url = endpoint_url(environ)
+            answer = service.cache.get(req.cache_key(url, service.version))
+            if answer is None:
+                try:
+                    answer = await asyncio.get_running_loop().run_in_executor(
+                        self.query_threads, service.answer, req, url, address)
+                except Exception:  # a bug of ours: logged, answered without a stack trace
+                    log.exception("unexpected error on /sparql")
+                    answer = error_answer(500, "Internal error; it has been logged.", environ.get("HTTP_ACCEPT"))
+        started: list = []
+        chunks = answer.wsgi(lambda status, headers: started.extend((status, headers)),
+                             environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_ACCEPT_ENCODING"))
+        status, headers = started
+        await send({"type": "http.response.start", "status": int(status.split(" ", 1)[0]),
+                    "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]})
+        await send({"type": "http.response.body", "body": b"".join(chunks)})
+
+    async def _not_ready(self, send) -> None:
+        body = json.dumps({"status": "not ready", "reason": "this server process is shutting down"}).encode()
+        await send({"type": "http.response.start", "status": 503,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"cache-control", b"no-store")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _environ(scope, body: bytes, address: str) -> dict:
+    """The WSGI environ the endpoint's request reader needs."""
+    import io
+
+    environ = {"REQUEST_METHOD": scope["method"], "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+               "SCRIPT_NAME": scope.get("root_path", ""), "PATH_INFO": scope["path"],
+               "wsgi.url_scheme": scope.get("scheme", "http"), "wsgi.input": io.BytesIO(body),
+               "REMOTE_ADDR": address}
+    server = scope.get("server") or ("localhost", 80)
+    environ["SERVER_NAME"], environ["SERVER_PORT"] = str(server[0]), str(server[1])
+    for key, value in scope.get("headers", ()):
+        name = key.decode("latin-1").upper().replace("-", "_")
+        if name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            environ[name] = value.decode("latin-1")
+        else:
+            environ["HTTP_" + name] = value.decode("latin-1")
+    return environ
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def _respond(send, status: int, text: str, extra: list | None = None, close: bool = True) -> None:
+    body = (text + "\n").encode("utf-8")
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+               *(extra or [])]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def serve_process(front: Front, settings: Settings, sock) -> None:
+    """Run one server process on an already bound socket until SIGTERM / SIGINT. SIGTERM first makes /healthz say
+    not ready for `drain_seconds` (requests are still served, so a load balancer can notice), then stops accepting,
+    finishes the requests in flight and exits."""
+    import uvicorn
+
+    config = uvicorn.Config(front, http=guarded_protocol(settings), loop="uvloop", lifespan="off",
+                            timeout_keep_alive=max(1, int(settings.keepalive_timeout)), access_log=False,
+                            log_level="warning", server_header=False, timeout_graceful_shutdown=settings.timeout + 5,
+                            backlog=2048)
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            if sig == signal.SIGTERM and settings.drain_seconds > 0 and not front.draining:
+                front.draining = True
+                log.info("draining: /healthz now says not ready; stopping in %g s", settings.drain_seconds)
+                signal.setitimer(signal.ITIMER_REAL, settings.drain_seconds)
+                signal.signal(signal.SIGALRM, lambda *_: super(Server, self).handle_exit(signal.SIGTERM, None))
+                return
+            front.draining = True
+            super().handle_exit(sig, frame)
+
+    Server(config).run(sockets=[sock])
