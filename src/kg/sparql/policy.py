@@ -196,6 +196,19 @@ SERVICE_REFUSED = "SERVICE (federated query) is not allowed: this endpoint answe
 
 
 @lru_cache(maxsize=256)
+def parse_as_query(text: str) -> None:
+    """Parse the text as a SPARQL 1.1 query with Oxigraph's parser (on an empty store: nothing is evaluated that
+    could take time or reach out; SERVICE was refused before). Raises QueryRejected when it is not one."""
+    import pyoxigraph as ox
+
+    from kg.store.base import QueryRejected
+
+    try:
+        ox.Store().query(text)
+    except SyntaxError as exc:
+        raise QueryRejected(str(exc)) from None
+
+
 def is_update(text: str) -> bool:
     """True if the text parses as a SPARQL 1.1 Update request (in any view)."""
     from pyparsing import ParseBaseException

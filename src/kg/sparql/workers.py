@@ -82,6 +82,10 @@ def _run_job(executor, settings, prefixes: dict[str, str], job: Job) -> Reply:
         check = policy.check_query(job.query)
         dataset = policy.resolve_dataset(check, settings, job.default_graph_uris, job.named_graph_uris)
         try:
+            if getattr(executor, "needs_network", True):
+                # A remote store must never see a text this endpoint would not run itself: some servers (Virtuoso)
+                # execute SPARQL Update, LOAD included, sent to their query endpoint.
+                policy.parse_as_query(job.query)
             result = executor.execute(job.query, default_graphs=dataset.default_graphs,
                                       named_graphs=dataset.named_graphs, timeout=job.timeout)
             kind = kind_of(result)
