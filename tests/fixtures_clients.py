@@ -3,7 +3,8 @@
 - `node_client(script, *args)`: runs `node tests/clients/<script>` (Comunica, jsonld.js, N3.js, installed by
   `npm ci` in tests/clients, which .ci/run does) and returns what it printed as JSON; fails the test if the client
   tried to reach anything but the server under test.
-- `rapper(*args)`: Redland's rapper (Debian's raptor2-utils); returns (triples, stderr).
+- `rapper(*args)`: Redland's rapper (Debian's raptor2-utils) with --count; returns (triples or -1 on an error, the
+  end of its log).
 - `other_origin`: a second loopback server serving static pages (YASGUI vendored from tests/clients/node_modules),
   so that a browser runs them on another origin than the server under test.
 """
@@ -59,11 +60,12 @@ def rapper() -> Callable[..., tuple[int, str]]:
 
     def run(*args: str) -> tuple[int, str]:
         done = subprocess.run([command, "--count", *args], check=False, capture_output=True, text=True,
-                              timeout=CLIENT_TIMEOUT_S, stdin=subprocess.DEVNULL)
+                              errors="replace", timeout=CLIENT_TIMEOUT_S, stdin=subprocess.DEVNULL)
         found = re.search(r"Parsing returned (\d+) triples", done.stderr)
+        log = done.stderr[-1500:]
         if done.returncode != 0 or found is None:
-            return -1, done.stderr
-        return int(found.group(1)), done.stderr
+            return -1, log
+        return int(found.group(1)), log
 
     return run
 
