@@ -26,11 +26,12 @@ def offered(html: bool = True) -> str:
     return ", ".join((["text/html"] if html else []) + [f.media_type for f in DOCUMENT_FORMATS.values()])
 
 
-def serialize(graph: Graph, ext: str, prefixes: dict[str, str], subject: str | None = None,
-              graphs: dict[tuple, str] | None = None) -> bytes:
+def serialize(graph: Graph, ext: str, prefixes: dict[str, str], subject: str | None = None) -> bytes:
     """The graph in one document format, written by pyoxigraph; the described entity's triples first, then each
-    subject's together, so that Turtle groups them. Only the prefixes the triples use are declared. In TriG and
-    N-Quads a triple goes into the named graph `graphs` gives it, else into the default graph."""
+    subject's together, so that Turtle groups them. Only the prefixes the triples use are declared.
+
+    A document is one graph: in TriG and N-Quads its triples are in the default graph, so that a client that reads
+    the document as a dataset (Comunica asks for N-Quads first) matches the same patterns as in Turtle."""
     triples = sorted(graph, key=lambda t: (str(t[0]) != subject, isinstance(t[0], BNode), str(t[0]), str(t[1]),
                                            str(t[2])))
     fmt = DOCUMENT_FORMATS[ext]
@@ -38,19 +39,16 @@ def serialize(graph: Graph, ext: str, prefixes: dict[str, str], subject: str | N
     if fmt.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML, ox.RdfFormat.TRIG):
         used = {p: ns for p, ns in prefixes.items() if any(str(x).startswith(ns) for t in triples for x in t)}
     if fmt.ext in ("trig", "nq"):
-        graphs = graphs or {}
-        quads = [ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o),
-                         ox.NamedNode(graphs[(s, p, o)]) if (s, p, o) in graphs else ox.DefaultGraph())
-                 for s, p, o in triples]
+        quads = [ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in triples]
         return ox.serialize(quads, format=fmt.rdf, prefixes=used)
     ox_triples = [ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in triples]
     return ox.serialize(ox_triples, format=fmt.rdf, prefixes=used)
 
 
 def rdf_response(graph: Graph, ext: str, prefixes: dict[str, str], subject: str | None = None,
-                 status: int = 200, graphs: dict[tuple, str] | None = None) -> Response:
+                 status: int = 200) -> Response:
     fmt = DOCUMENT_FORMATS[ext]
-    resp = Response(serialize(graph, ext, prefixes, subject, graphs), status=status, mimetype=fmt.media_type)
+    resp = Response(serialize(graph, ext, prefixes, subject), status=status, mimetype=fmt.media_type)
     resp.charset = "utf-8"
     return resp
 

@@ -37,20 +37,6 @@ LAST = [vocab.PROV + "wasDerivedFrom", vocab.PROV + "wasQuotedFrom", vocab.QB + 
 INBOUND_CAP = 40
 
 
-def statement_graphs(s: Site, iri: URIRef) -> dict[tuple, str]:
-    """The named graph (asserted, inferred, ontology) of each of the entity's own statements and of those of the hash
-    IRIs under it: where TriG and N-Quads documents put them (the rest of a description is in the default graph)."""
-    out: dict[tuple, str] = {}
-    prefix = str(iri) + "#"
-    for row in s.select("entity_out", x=iri):
-        out[(iri, row["p"], row["o"])] = str(row["g"])
-        o = row["o"]
-        if isinstance(o, URIRef) and str(o).startswith(prefix):
-            for nested in s.select("entity_out", x=o):
-                out[(o, nested["p"], nested["o"])] = str(nested["g"])
-    return out
-
-
 def description(s: Site, iri: URIRef) -> Graph:
     """The entity's own triples, the blank nodes (two deep) and hash IRIs under it, and labels of what it links to."""
     g = Graph()

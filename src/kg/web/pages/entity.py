@@ -17,7 +17,7 @@ from kg.rdf import sparql_text as sparql_terms
 from kg.web.dataset_index import Site, site
 from kg.web.iris import ONTOLOGY_DOC
 from kg.web.linked_data import DOCUMENT_FORMATS, HTML, alternates, document_links, negotiate, offered, rdf_response
-from kg.web.models.entity import description, entity_model, listing_query, statement_graphs
+from kg.web.models.entity import description, entity_model, listing_query
 from kg.web.rendering import PageError, _, fmt, render
 
 
@@ -96,10 +96,7 @@ def data(name: str) -> Response:
         if ext is None:
             raise PageError(406, "Available as " + offered(html=False) + ".")
     graph = s.ontology if base == "def" else description(s, iri)
-    graphs = None
-    if ext in ("trig", "nq"):
-        graphs = ({t: s.graph_iri("ontology") for t in graph} if base == "def" else statement_graphs(s, iri))
-    resp = rdf_response(graph, ext, s.prefixes, subject=str(iri), graphs=graphs)
+    resp = rdf_response(graph, ext, s.prefixes, subject=str(iri))
     if name == base:
         resp.vary.add("Accept")
         resp.headers["Content-Location"] = f"/data/{base}.{ext}"
