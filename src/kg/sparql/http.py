@@ -17,10 +17,13 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, Response, current_app, redirect, request
 
 from kg.config import Settings
-from kg.rdf.formats import FORMATS, prefers_html
+from kg.rdf.formats import DOCUMENT_FORMATS, FORMATS, HTML, negotiate_document, prefers_html
+from kg.rdf.vocab import PREFIXES
 from kg.sparql import graph_store
+from kg.sparql.description import endpoint_vocabulary, endpoint_vocabulary_graph
 from kg.sparql.policy import QueryError
 from kg.sparql.protocol import ProtocolRequest, endpoint_url, read_request
+from kg.sparql.results import convert_ntriples
 from kg.sparql.service import (
     ALLOWED_METHODS,
     CORS_HEADERS,
@@ -125,6 +128,25 @@ def graph_store_endpoint() -> Response:
     except QueryError as exc:
         return error_answer(exc.status, exc.message, accept, allow=graph_store.ALLOWED).flask()
     return _graph_store_answer(current_app.extensions[EXTENSION], graph_request)
+
+
+@bp.route("/def/endpoint", methods=["GET", "HEAD"])
+def endpoint_vocabulary_document() -> Response:
+    """GET /def/endpoint: the terms of the service description's own vocabulary (ep:maxResultRows ...), in the
+    document format Accept asks for (Turtle by default, and as text for a browser)."""
+    service: SparqlService = current_app.extensions[EXTENSION]
+    accept = request.headers.get("Accept")
+    ext = negotiate_document(accept, html=True)
+    if ext is None:
+        return error_answer(406, "Available as " + ", ".join(f.media_type for f in DOCUMENT_FORMATS.values()) + ".",
+                            accept).flask()
+    fmt = DOCUMENT_FORMATS["ttl" if ext == HTML else ext]
+    graph = endpoint_vocabulary_graph(service.settings)
+    prefixes = {"ep": str(endpoint_vocabulary(service.settings)), **PREFIXES}
+    body = convert_ntriples(graph.serialize(format="nt", encoding="utf-8"), fmt, prefixes)
+    ctype = "text/plain; charset=utf-8" if ext == HTML else fmt.content_type
+    return Response(body, headers=[("Content-Type", ctype), ("Vary", "Accept"), *CORS_HEADERS,
+                                   ("Cache-Control", "public, max-age=300")])
 
 
 @bp.route(TRUNCATED_NOTE, methods=["GET", "HEAD"])
