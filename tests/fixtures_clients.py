@@ -42,8 +42,8 @@ def node_client() -> Callable[..., dict]:
     _need(NODE_MODULES, "tests/clients/node_modules")
 
     def run(script: str, *args: str) -> dict:
-        done = subprocess.run([node, str(CLIENTS / script), *args], check=False, cwd=CLIENTS, capture_output=True, text=True,
-                              timeout=CLIENT_TIMEOUT_S, stdin=subprocess.DEVNULL)
+        done = subprocess.run([node, str(CLIENTS / script), *args], check=False, cwd=CLIENTS, capture_output=True,
+                              text=True, timeout=CLIENT_TIMEOUT_S, stdin=subprocess.DEVNULL)
         assert done.returncode == 0, f"{script} failed ({done.returncode}):\n{done.stderr[-4000:]}"
         out = json.loads(done.stdout.strip().splitlines()[-1])
         assert out.pop("outside") == [], "the client tried to reach something other than the server under test"

@@ -112,7 +112,9 @@ class GraphStore:
         if body is None:
             if iri is DEFAULT:
                 triples = sorted({q.triple for q in store.quads_for_pattern(None, None, None)}, key=str)
-                items = triples if not fmt.rdf.supports_datasets else [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+                items = triples
+                if fmt.rdf.supports_datasets:
+                    items = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
             else:
                 quads = sorted(store.quads_for_pattern(None, None, None, ox.NamedNode(iri)), key=str)
                 items = quads if fmt.rdf.supports_datasets and fmt.name != "jsonld" else [q.triple for q in quads]
