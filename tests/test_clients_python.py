@@ -146,7 +146,7 @@ def test_rdflib_reads_a_graph_iri_as_a_dataset_with_that_one_graph(live_server, 
         "nquads", "n-quads")})
     assert data.headers["Content-Type"].startswith("application/" + fmt.replace("nquads", "n-quads"))
     ds.parse(data=data.content, format=fmt)
-    named = {str(c.identifier): len(c) for c in ds.contexts() if len(c)}
+    named = {str(c.identifier): len(c) for c in ds.graphs() if len(c)}
     assert named == {GRAPHS["inferred"]: counts["inferred"]}
 
 

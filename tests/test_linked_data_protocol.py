@@ -134,7 +134,7 @@ def parse(r: requests.Response, accept: str) -> Dataset:
 def sizes(ds: Dataset) -> dict[str, int]:
     """Triples per graph ("default": the default graph)."""
     return {"default" if c.identifier == DATASET_DEFAULT_GRAPH_ID else str(c.identifier): len(c)
-            for c in ds.contexts() if len(c)}
+            for c in ds.graphs() if len(c)}
 
 
 @pytest.mark.parametrize("accept", GRAPH_FORMATS)

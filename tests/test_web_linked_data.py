@@ -121,7 +121,7 @@ def test_void_and_named_graph_iris_resolve(web_client):
     assert resp.status_code == 200 and resp.mimetype == "application/trig"
     ds = Dataset()
     ds.parse(data=resp.data, format="trig")
-    assert {str(c.identifier) for c in ds.contexts() if len(c)} == {BASE + "graph/asserted"}
+    assert {str(c.identifier) for c in ds.graphs() if len(c)} == {BASE + "graph/asserted"}
     assert web_client.get("/graph/other").status_code == 404
 
 
