@@ -10,6 +10,7 @@ graphs, as at the query endpoint. Writing (PUT, POST, DELETE, PATCH) is refused 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
@@ -43,6 +44,14 @@ def _decode(raw: bytes) -> str:
         return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
         raise QueryError(400, "The graph parameter is not valid UTF-8.") from None
+
+
+_NAMES_A_GRAPH = re.compile(r"(?:^|&)(?:graph=|default(?:=|&|$))")
+
+
+def names_a_graph(query_string: str) -> bool:
+    """Whether a query string has a `graph` or `default` parameter (cheap: the fast path asks on every request)."""
+    return bool(_NAMES_A_GRAPH.search(query_string))
 
 
 def target(query_string: str) -> GraphRequest | None:

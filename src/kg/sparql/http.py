@@ -48,7 +48,7 @@ class SparqlFastPath:
     def __call__(self, environ: dict, start_response):
         if environ.get("PATH_INFO") != "/sparql" or environ.get("REQUEST_METHOD") not in ("GET", "POST"):
             return self.app(environ, start_response)
-        if "graph" in environ.get("QUERY_STRING", "") or "default" in environ.get("QUERY_STRING", ""):
+        if graph_store.names_a_graph(environ.get("QUERY_STRING", "")):
             return self.app(environ, start_response)  # perhaps a Graph Store request: never a cached description
         try:
             req = read_request(environ, self.service.settings)
