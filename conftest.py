@@ -3,6 +3,7 @@ registered in this list (tests/conftest.py holds the shared server fixtures)."""
 
 pytest_plugins = [
     "tests.fixtures_build",
+    "tests.fixtures_clients",
     "tests.fixtures_oxigraph",
     "tests.fixtures_virtuoso",
     "tests.fixtures_web",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL
 
 from tests.fixtures_web import BASE
@@ -118,7 +118,10 @@ def test_void_and_named_graph_iris_resolve(web_client):
     resp = web_client.get("/graph/inferred", headers={"Accept": "text/html"})
     assert resp.status_code == 303 and resp.headers["Location"] == "/downloads#graphs"
     resp = web_client.get("/graph/asserted", headers={"Accept": "application/trig, text/turtle;q=0.9"})
-    assert resp.headers["Location"] == "/download/dataset.trig"
+    assert resp.status_code == 200 and resp.mimetype == "application/trig"
+    ds = Dataset()
+    ds.parse(data=resp.data, format="trig")
+    assert {str(c.identifier) for c in ds.graphs() if len(c)} == {BASE + "graph/asserted"}
     assert web_client.get("/graph/other").status_code == 404
 
 

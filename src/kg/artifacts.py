@@ -40,7 +40,8 @@ class Artifact:
 DOWNLOADS: dict[str, Artifact] = {a.name: a for a in (
     Artifact("dataset.ttl", "text/turtle", "Whole dataset, Turtle", "整个数据集，Turtle"),
     Artifact("dataset.nt", "application/n-triples", "Whole dataset, N-Triples", "整个数据集，N-Triples"),
-    Artifact("dataset.jsonld", "application/ld+json", "Whole dataset, JSON-LD", "整个数据集，JSON-LD"),
+    Artifact("dataset.jsonld", "application/ld+json", "Whole dataset, JSON-LD (named graphs kept)",
+             "整个数据集，JSON-LD（保留命名图）"),
     Artifact("dataset.trig", "application/trig", "Whole dataset, TriG (named graphs kept)",
              "整个数据集，TriG（保留命名图）"),
     Artifact(DATASET, "application/n-quads", "Whole dataset, N-Quads (named graphs kept)",

@@ -217,8 +217,8 @@ class Front:
                                 (b"access-control-allow-origin", b"*")], close=False)
                 return
         if scope["path"] == "/sparql" and scope["method"] in ("GET", "POST") and self.service is not None:
-            await self._sparql(scope, body, address, send)
-            return
+            if await self._sparql(scope, body, address, send):
+                return
         sent = False
 
         async def replay():
@@ -230,8 +230,10 @@ class Front:
 
         await self.wsgi(scope, replay, send)
 
-    async def _sparql(self, scope, body: bytes, address: str, send) -> None:
-        """/sparql without Flask: a cached answer straight from the event loop, anything else run on a thread."""
+    async def _sparql(self, scope, body: bytes, address: str, send) -> bool:
+        """/sparql without Flask: a cached answer straight from the event loop, anything else run on a thread.
+        False (nothing sent) for the requests that only the full view answers."""
+        from kg.sparql.http import wants_the_view
         from kg.sparql.policy import QueryError
         from kg.sparql.protocol import endpoint_url, read_request
         from kg.sparql.service import error_answer
@@ -241,8 +243,12 @@ class Front:
         try:
             req = read_request(environ, self.settings)
         except QueryError as exc:
+            if wants_the_view(environ):
+                return False
             answer = error_answer(exc.status, exc.message, environ.get("HTTP_ACCEPT"))
         else:
+            if wants_the_view(environ, req):  # Graph Store requests, browsers: the Flask view answers them
+                return False
             url = endpoint_url(environ)
             answer = service.cache.get(req.cache_key(url, service.version))
             if answer is None:
@@ -259,6 +265,7 @@ class Front:
         await send({"type": "http.response.start", "status": int(status.split(" ", 1)[0]),
                     "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]})
         await send({"type": "http.response.body", "body": b"".join(chunks)})
+        return True
 
     async def _not_ready(self, send) -> None:
         body = json.dumps({"status": "not ready", "reason": "this server process is shutting down"}).encode()

@@ -18,11 +18,17 @@ from kg.build.model import BuildResult
 from kg.build.sources import ns
 from kg.config import Settings
 from kg.rdf.terms import to_oxigraph
-from kg.rdf.vocab import GRAPH_NAMES, prefixes_for
+from kg.rdf.vocab import GRAPH_NAMES, SD, prefixes_for
 
 # Prefixes the written files declare: the dataset's own and the vocabularies its data uses.
 WRITTEN_PREFIXES = ("jp", "jpr", "rdf", "rdfs", "xsd", "owl", "skos", "prov", "qb", "oa", "dcterms", "void", "schema",
                     "org", "sdmx-dimension", "sdmx-measure", "sdmx-attribute")
+
+
+# VoID: the vocabularies the data uses besides its own ontology, and resources to start from.
+VOCABULARIES = ("rdfs", "owl", "skos", "prov", "qb", "oa", "dcterms", "schema", "org", "sdmx-dimension",
+                "sdmx-measure", "sdmx-attribute")
+EXAMPLE_RESOURCES = ("jinpu", "obs-gdp-2021", "ind-gdp", "report")
 
 
 def prefixes(settings: Settings) -> dict[str, str]:
@@ -42,6 +48,7 @@ def void_description(result: BuildResult, settings: Settings) -> Graph:
     _, jpr = ns(settings)
     base = settings.base_iri
     g = _bind(Graph(), settings)
+    g.bind("sd", Namespace(SD), replace=True)
     ds = URIRef(base + "void#dataset")
     union = result.ontology + result.asserted + result.inferred
     g.add((ds, RDF.type, VOID.Dataset))
@@ -55,6 +62,12 @@ def void_description(result: BuildResult, settings: Settings) -> Graph:
     g.add((ds, VOID.sparqlEndpoint, URIRef(base + "sparql")))
     g.add((ds, VOID.uriSpace, Literal(settings.id_ns)))
     g.add((ds, VOID.vocabulary, URIRef(settings.def_ns)))
+    table = prefixes_for(settings.def_ns, settings.id_ns)
+    for prefix in VOCABULARIES:  # the other vocabularies the data uses
+        g.add((ds, VOID.vocabulary, URIRef(table[prefix])))
+    for name in EXAMPLE_RESOURCES:  # where a browser or a crawler can start
+        if (jpr[name], None, None) in result.asserted:
+            g.add((ds, VOID.exampleResource, jpr[name]))
     for ext in DUMP_EXTENSIONS:
         g.add((ds, VOID.dataDump, URIRef(f"{base}download/dataset.{ext}")))
     g.add((ds, VOID.triples, Literal(len(union))))
@@ -66,7 +79,7 @@ def void_description(result: BuildResult, settings: Settings) -> Graph:
         sub = URIRef(f"{base}void#{name}")
         g.add((ds, VOID.subset, sub))
         g.add((sub, RDF.type, VOID.Dataset))
-        g.add((sub, URIRef("http://www.w3.org/ns/sparql-service-description#name"), URIRef(settings.graph_iri(name))))
+        g.add((sub, URIRef(SD + "name"), URIRef(settings.graph_iri(name))))
         g.add((sub, VOID.triples, Literal(len(graph))))
     classes: dict[URIRef, set] = {}
     for s, o in (result.asserted + result.inferred).subject_objects(RDF.type):
@@ -115,7 +128,7 @@ def write(result: BuildResult, sources_hashes: dict[str, str], settings: Setting
                                                   str(t.object)))
         ox.serialize(union, str(tmp / "dataset.ttl"), ox.RdfFormat.TURTLE, prefixes=pre)
         ox.serialize(union, str(tmp / "dataset.nt"), ox.RdfFormat.N_TRIPLES)
-        ox.serialize(union, str(tmp / "dataset.jsonld"), ox.RdfFormat.JSON_LD)
+        ox.serialize(quads, str(tmp / "dataset.jsonld"), ox.RdfFormat.JSON_LD)  # named graphs kept
         ox.serialize(_triples(result.ontology), str(tmp / "ontology.ttl"), ox.RdfFormat.TURTLE, prefixes=pre)
         shutil.copyfile(settings.source_file, tmp / SOURCE)
         for path in sorted(settings.shapes_dir.glob("*.ttl")):

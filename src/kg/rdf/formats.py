@@ -1,7 +1,15 @@
 """The one registry of formats (SPARQL results and RDF serializations) and content negotiation over it.
 
 The SPARQL endpoint offers every format for the query kinds it serves; documents (an entity's description, a class,
-the ontology) are offered in the RDF formats that have a file extension for a single graph (`DOCUMENT_FORMATS`).
+the ontology, a named graph) are offered in the RDF formats that have a file extension (`DOCUMENT_FORMATS`).
+
+Negotiation follows RFC 9110 (12.5.1) in one implementation for the endpoint, the documents and the pages
+(`best_offer`): q-values, wildcards, and media-type parameters, which are matched where they say something about the
+answer and ignored where they do not. Every text this server writes is UTF-8, so `charset` matches when it names
+UTF-8 and rules its media range out otherwise; JSON-LD is written in expanded form, so a `profile` on
+application/ld+json matches when it lists the expanded profile (or no profile is given) and rules the range out when
+it asks only for another form; other parameters are ignored. The most specific matching range gives an offer its
+quality; ties go to the offer named exactly, then to the server's order.
 """
 
 from __future__ import annotations
@@ -67,8 +75,9 @@ FORMATS = (
 BY_NAME = {f.name: f for f in FORMATS}
 BY_EXT = {f.ext: f for f in FORMATS}
 
-# The formats of a document (one graph, one file): by extension, in the order pages list them.
-DOCUMENT_FORMATS: dict[str, Format] = {ext: BY_EXT[ext] for ext in ("ttl", "jsonld", "nt", "rdf")}
+# The formats of a document, by extension, in the order pages list them (TriG and N-Quads keep the named graph of
+# each statement).
+DOCUMENT_FORMATS: dict[str, Format] = {ext: BY_EXT[ext] for ext in ("ttl", "jsonld", "nt", "rdf", "trig", "nq")}
 # Media types that name no document format of their own but that clients send for one (Turtle is valid N3).
 _DOCUMENT_ALIASES = {"text/n3": "ttl"}
 HTML = "html"
@@ -106,54 +115,145 @@ class UnknownFormat(ValueError):
     """A `format` value that names no format of the registry."""
 
 
-def _accept(accept: str):
-    from werkzeug.datastructures import MIMEAccept
-    from werkzeug.http import parse_accept_header
+JSONLD_EXPANDED = "http://www.w3.org/ns/json-ld#expanded"
+_UTF8 = {"utf-8", "utf8"}
 
-    return parse_accept_header(accept, MIMEAccept)
+
+@dataclass(frozen=True)
+class MediaRange:
+    """One entry of an Accept header: type/subtype, its parameters (lower-case names, values unquoted), its q."""
+
+    type: str
+    subtype: str
+    params: tuple[tuple[str, str], ...]
+    q: float
+
+    def specificity(self) -> int:
+        return 0 if self.type == "*" else 1 if self.subtype == "*" else 2
+
+    def matches(self, media_type: str) -> bool:
+        kind, _, sub = media_type.partition("/")
+        return self.type == "*" or (self.type == kind and self.subtype in ("*", sub))
+
+    def params_match(self, media_type: str) -> bool:
+        """Whether the range's parameters allow an answer in this media type as this server writes it."""
+        for name, value in self.params:
+            if name == "charset" and value.lower() not in _UTF8:
+                return False
+            if name == "profile" and media_type == "application/ld+json" and JSONLD_EXPANDED not in value.split():
+                return False
+        return True
+
+
+def _split(header: str, sep: str) -> list[str]:
+    """Split on `sep` outside quoted strings."""
+    parts, current, quoted, escaped = [], [], False, False
+    for ch in header:
+        if escaped:
+            escaped = False
+        elif ch == "\\" and quoted:
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif ch == sep and not quoted:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def parse_accept(accept: str | None) -> list[MediaRange]:
+    """The media ranges of an Accept header; malformed entries are skipped (as if not sent)."""
+    ranges = []
+    for entry in _split(accept or "", ","):
+        fields = _split(entry, ";")
+        kind, _, sub = fields[0].strip().lower().partition("/")
+        if not kind or not sub or (kind == "*" and sub != "*"):
+            continue
+        params: list[tuple[str, str]] = []
+        q = 1.0
+        for field_ in fields[1:]:
+            name, _, value = field_.partition("=")
+            name, value = name.strip().lower(), value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = -1.0
+                break  # what follows q are accept extensions, not media-type parameters
+            if name:
+                params.append((name, value))
+        if 0.0 <= q <= 1.0:
+            ranges.append(MediaRange(kind, sub, tuple(params), q))
+    return ranges
+
+
+def quality(ranges: Sequence[MediaRange], media_type: str) -> tuple[float, int]:
+    """(q, specificity) of a media type: from the most specific range that matches it, parameters included."""
+    best: MediaRange | None = None
+    for r in ranges:
+        more_specific = best is None or (r.specificity(), len(r.params)) > (best.specificity(), len(best.params))
+        if more_specific and r.matches(media_type) and r.params_match(media_type):
+            best = r
+    return (best.q, best.specificity()) if best is not None else (0.0, -1)
+
+
+def best_offer(accept: str | None, offers: Sequence[tuple[str, str]], default: str | None = None) -> str | None:
+    """The value of the offer (media type, value) the Accept header prefers; `default` without a header (or the
+    first offer), None when it accepts none of them. Offers come in the server's order of preference."""
+    ranges = parse_accept(accept)
+    if not ranges:
+        return default if default is not None else (offers[0][1] if offers else None)
+    best, best_key = None, (0.0, -1)
+    for media_type, value in offers:
+        key = quality(ranges, media_type)
+        if key[0] > 0 and key > best_key:
+            best, best_key = value, key
+    return best
 
 
 def negotiate(accept: str | None, format_values: Sequence[str] = ()) -> dict[str, str | None]:
     """The format name to answer each query kind with (None: nothing the client accepts). Raises UnknownFormat
-    for an unknown `format` value. `format` overrides Accept; q-values and wildcards in Accept are honoured.
+    for an unknown `format` value. `format` overrides Accept.
 
     Several `format` values, or comma-separated ones (SPARQLWrapper sends e.g. format=json-ld and
     format=application/ld+json,application/x-json+ld), are alternatives: the first known one wins."""
     if format_values:
         for value in format_values:
             for candidate in value.split(","):
-                choice = _FORMAT_PARAM.get(candidate.strip().lower())
+                choice = _FORMAT_PARAM.get(candidate.split(";")[0].strip().lower())
                 if choice is not None:
                     return {kind: choice.get(kind) for kind in KINDS}
         known = ", ".join(sorted(k for k in _FORMAT_PARAM if "/" not in k))
         raise UnknownFormat(f"Unknown format {', '.join(format_values)!r}; use one of {known} or a media type.")
-    if not accept or not accept.strip():
-        return {kind: _OFFERS[kind][0][1] for kind in KINDS}
-    parsed = _accept(accept)
-    plan: dict[str, str | None] = {}
-    for kind in KINDS:
-        offers = _OFFERS[kind]
-        best = parsed.best_match([mt for mt, _ in offers])
-        plan[kind] = dict(offers)[best] if best else None
-    return plan
+    return {kind: best_offer(accept, _OFFERS[kind]) for kind in KINDS}
 
 
-def negotiate_document(accept: str | None, html: bool = True) -> str | None:
+def document_offers(html: bool = True, exts: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """(media type, 'html' or extension) of a document's representations, in the server's order of preference."""
+    chosen = [(ext, DOCUMENT_FORMATS[ext]) for ext in (exts or DOCUMENT_FORMATS)]
+    offers = [("text/html", HTML), ("application/xhtml+xml", HTML)] if html else []
+    offers += [(f.media_type, ext) for ext, f in chosen]
+    offers += [(a, ext) for ext, f in chosen for a in f.aliases]
+    offers += [(a, ext) for a, ext in _DOCUMENT_ALIASES.items() if ext in dict(chosen)]
+    return offers
+
+
+def negotiate_document(accept: str | None, html: bool = True, exts: Sequence[str] | None = None) -> str | None:
     """'html' or a document extension for an Accept header; None when nothing it accepts is on offer.
 
     HTML wins ties (browsers send */*); no Accept header at all means HTML (or Turtle, where HTML is not offered)."""
-    offers = [("text/html", HTML), ("application/xhtml+xml", HTML)] if html else []
-    offers += [(f.media_type, ext) for ext, f in DOCUMENT_FORMATS.items()]
-    offers += [(a, ext) for ext, f in DOCUMENT_FORMATS.items() for a in f.aliases]
-    offers += list(_DOCUMENT_ALIASES.items())
-    if not accept or not accept.strip():
-        return HTML if html else "ttl"
-    parsed = _accept(accept)
-    exact = {v for v, _ in parsed}
-    best, best_q = None, 0.0
-    for media_type, ext in offers:
-        q = parsed[media_type]  # quality of the best matching Accept entry, wildcards included
-        # between equal qualities, an exact mention in Accept beats a wildcard match
-        if q > best_q or (q == best_q and q > 0 and media_type in exact and best[0] not in exact):
-            best, best_q = (media_type, ext), q
-    return best[1] if best else None
+    return best_offer(accept, document_offers(html, exts), default=HTML if html else "ttl")
+
+
+def prefers_html(accept: str | None, machine_types: Sequence[str]) -> bool:
+    """Whether a client asks for HTML (text/html or XHTML named in Accept) at least as much as for any of the
+    machine formats: a browser, not a program that accepts anything."""
+    ranges = parse_accept(accept)
+    html = max(quality([r for r in ranges if r.specificity() == 2], t)[0]
+               for t in ("text/html", "application/xhtml+xml"))
+    return html > 0 and all(quality(ranges, t)[0] <= html for t in machine_types)

@@ -1,20 +1,38 @@
-"""The /sparql view: the blueprint, CORS preflight, error answers, and the cache fast path in front of Flask.
+"""The /sparql view: the blueprint, CORS preflight, error answers, and the cache fast path in front of Flask; the
+Graph Store Protocol's read side at /store (and on /sparql for a request that names a graph and sends no query); the
+note a cut result links to (/sparql/truncated).
 
 Repeated requests are the common case (the query page, dashboards, crawlers), so `SparqlFastPath` answers cache hits
-as a plain WSGI app in front of Flask; everything else goes through the blueprint `bp`.
+as a plain WSGI app in front of Flask; everything else goes through the blueprint `bp`. A browser that opens /sparql
+(it asks for HTML first) is sent to the query page, with the query if there is one; programs get the service
+description or the result as before.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, redirect, request
 
 from kg.config import Settings
+from kg.rdf.formats import DOCUMENT_FORMATS, FORMATS, HTML, negotiate_document, prefers_html
+from kg.rdf.vocab import PREFIXES
+from kg.sparql import graph_store
+from kg.sparql.description import endpoint_vocabulary, endpoint_vocabulary_graph
 from kg.sparql.policy import QueryError
 from kg.sparql.protocol import ProtocolRequest, endpoint_url, read_request
-from kg.sparql.service import ALLOWED_METHODS, EXTENSION, SparqlService, error_answer
+from kg.sparql.results import convert_ntriples
+from kg.sparql.service import (
+    ALLOWED_METHODS,
+    CORS_HEADERS,
+    EXTENSION,
+    TRUNCATED_NOTE,
+    SparqlService,
+    error_answer,
+    truncation_text,
+)
 
 log = logging.getLogger("kg.sparql")
 bp = Blueprint("sparql", __name__)
@@ -30,6 +48,8 @@ class SparqlFastPath:
     def __call__(self, environ: dict, start_response):
         if environ.get("PATH_INFO") != "/sparql" or environ.get("REQUEST_METHOD") not in ("GET", "POST"):
             return self.app(environ, start_response)
+        if wants_the_view(environ):
+            return self.app(environ, start_response)  # perhaps a Graph Store request: never a cached description
         try:
             req = read_request(environ, self.service.settings)
         except QueryError as exc:
@@ -44,12 +64,27 @@ class SparqlFastPath:
         return cached.wsgi(start_response, environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_ACCEPT_ENCODING"))
 
 
+def wants_the_view(environ: dict, req: ProtocolRequest | None = None) -> bool:
+    """Whether a /sparql request needs the full view rather than a fast path that only answers queries: a Graph
+    Store request (?graph= / ?default), or a browser asking for HTML (sent on to the query page)."""
+    if graph_store.names_a_graph(environ.get("QUERY_STRING", "")):
+        return True
+    return (req is not None and req.method == "GET" and not req.formats
+            and prefers_html(req.accept, [f.media_type for f in FORMATS]))
+
+
 @bp.route("/sparql", methods=["GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"])
 def sparql_endpoint() -> Response:
     service: SparqlService = current_app.extensions[EXTENSION]
     environ = request.environ
     if request.method == "OPTIONS":
         return _preflight()
+    try:
+        graph_request = graph_store.target(environ.get("QUERY_STRING", ""))
+    except QueryError as exc:
+        return error_answer(exc.status, exc.message, request.headers.get("Accept")).flask()
+    if graph_request is not None:
+        return _graph_store_answer(service, graph_request)
     error: QueryError | None = environ.get("kg.sparql.error")
     req: ProtocolRequest | None = environ.get("kg.sparql.request")
     if error is None and req is None:
@@ -59,19 +94,88 @@ def sparql_endpoint() -> Response:
             error = exc
     if error is not None:
         return error_answer(error.status, error.message, request.headers.get("Accept")).flask()
+    if wants_the_view(environ, req):
+        return _to_query_page(req)
     answer = service.answer(req, endpoint_url(environ), environ.get("REMOTE_ADDR") or "")
     return answer.flask(request.headers.get("If-None-Match"), request.headers.get("Accept-Encoding"))
 
 
-def _preflight() -> Response:
+def _to_query_page(req: ProtocolRequest) -> Response:
+    """A browser opened /sparql (a link, the address bar): the query page, with the query filled in and run."""
+    resp = redirect("/query" + ("?" + urlencode({"query": req.query}) if req.query else ""), code=303)
+    resp.headers["Vary"] = "Accept"
+    for name, value in CORS_HEADERS:
+        resp.headers[name] = value
+    return resp
+
+
+def _graph_store_answer(service: SparqlService, graph_request: graph_store.GraphRequest) -> Response:
+    accept = request.headers.get("Accept")
+    try:
+        answer = service.graph_store.answer(request.method, graph_request, accept,
+                                            request.headers.get("If-None-Match"), CORS_HEADERS)
+    except QueryError as exc:
+        return error_answer(exc.status, exc.message, accept, allow=graph_store.ALLOWED).flask()
+    return Response(answer.body, status=answer.status, headers=answer.headers)
+
+
+@bp.route("/store", methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "DELETE", "PATCH"])
+def graph_store_endpoint() -> Response:
+    """GET /store?graph=<IRI> | /store?default: the SPARQL 1.1 Graph Store HTTP Protocol, read-only."""
+    if request.method == "OPTIONS":
+        return _preflight(graph_store.ALLOWED)
+    accept = request.headers.get("Accept")
+    try:
+        graph_request = graph_store.target(request.environ.get("QUERY_STRING", ""))
+        if graph_request is None:
+            if request.method not in graph_store.READ_METHODS:
+                raise QueryError(405, graph_store.READ_ONLY.format(method=request.method))
+            raise QueryError(400, "Name a graph: /store?graph=<IRI> for a named graph, /store?default for the default "
+                                  "graph (the union of the named graphs). Graphs: "
+                                  + ", ".join(f"<{g}>" for g in current_app.extensions[EXTENSION].graph_store
+                                              .graph_iris) + ".")
+    except QueryError as exc:
+        return error_answer(exc.status, exc.message, accept, allow=graph_store.ALLOWED).flask()
+    return _graph_store_answer(current_app.extensions[EXTENSION], graph_request)
+
+
+@bp.route("/def/endpoint", methods=["GET", "HEAD"])
+def endpoint_vocabulary_document() -> Response:
+    """GET /def/endpoint: the terms of the service description's own vocabulary (ep:maxResultRows ...), in the
+    document format Accept asks for (Turtle by default, and as text for a browser)."""
+    service: SparqlService = current_app.extensions[EXTENSION]
+    accept = request.headers.get("Accept")
+    ext = negotiate_document(accept, html=True)
+    if ext is None:
+        return error_answer(406, "Available as " + ", ".join(f.media_type for f in DOCUMENT_FORMATS.values()) + ".",
+                            accept).flask()
+    fmt = DOCUMENT_FORMATS["ttl" if ext == HTML else ext]
+    graph = endpoint_vocabulary_graph(service.settings)
+    prefixes = {"ep": str(endpoint_vocabulary(service.settings)), **PREFIXES}
+    body = convert_ntriples(graph.serialize(format="nt", encoding="utf-8"), fmt, prefixes)
+    ctype = "text/plain; charset=utf-8" if ext == HTML else fmt.content_type
+    return Response(body, headers=[("Content-Type", ctype), ("Vary", "Accept"), *CORS_HEADERS,
+                                   ("Cache-Control", "public, max-age=300")])
+
+
+@bp.route(TRUNCATED_NOTE, methods=["GET", "HEAD"])
+def truncated_note() -> Response:
+    """The note a cut result links to in its head: that it was cut, and at how many rows."""
+    service: SparqlService = current_app.extensions[EXTENSION]
+    body = truncation_text(service.settings.max_rows).encode("utf-8")
+    return Response(body, headers=[("Content-Type", "text/plain; charset=utf-8"), *CORS_HEADERS,
+                                   ("Cache-Control", "public, max-age=300")])
+
+
+def _preflight(methods: str = ALLOWED_METHODS) -> Response:
     requested = request.headers.get("Access-Control-Request-Headers", "")
     allowed = requested or "Accept, Content-Type, If-None-Match, Cache-Control, X-Requested-With"
     return Response(status=204, headers=[
         ("Access-Control-Allow-Origin", "*"),
-        ("Access-Control-Allow-Methods", ALLOWED_METHODS),
+        ("Access-Control-Allow-Methods", methods),
         ("Access-Control-Allow-Headers", allowed),
         ("Access-Control-Max-Age", "86400"),
-        ("Allow", ALLOWED_METHODS),
+        ("Allow", methods),
         ("Vary", "Access-Control-Request-Headers"),
     ])
 

@@ -14,6 +14,8 @@ from kg.config import Settings
 from kg.sparql.policy import UPDATE_REFUSED, QueryError, check_size
 
 MAX_FIELDS = 200
+# The parameter that names a result format: `format`, and Fuseki's `output` and `results` as aliases.
+FORMAT_PARAMETERS = ("format", "output", "results")
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def read_request(environ: dict, settings: Settings) -> ProtocolRequest:
         query=query,
         default_graph_uris=tuple(v for n, v in params if n == "default-graph-uri"),
         named_graph_uris=tuple(v for n, v in params if n == "named-graph-uri"),
-        formats=tuple(value for name, value in params if name == "format" and value),
+        formats=tuple(value for name, value in params if name in FORMAT_PARAMETERS and value),
         accept=" ".join(environ.get("HTTP_ACCEPT", "").split()),
         body=body,
     )

@@ -23,14 +23,14 @@ import pyoxigraph as ox
 from flask import Response, current_app
 from rdflib import Graph
 from rdflib.term import Node
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
 
 from kg.config import Settings
+from kg.rdf.formats import best_offer
 from kg.rdf.terms import graph_from_triples, to_rdflib
 from kg.rdf.vocab import prefixes_for
 from kg.sparql.description import graph_sizes, service_description
 from kg.sparql.fairshare import FairShare, TooBusy
+from kg.sparql.graph_store import GraphStore
 from kg.sparql.policy import QueryError, check_size
 from kg.sparql.protocol import ProtocolRequest
 from kg.sparql.results import BY_NAME, FORMATS, convert_ntriples, negotiate, not_acceptable
@@ -41,10 +41,13 @@ log = logging.getLogger("kg.sparql")
 
 EXTENSION = "kg_sparql"
 ALLOWED_METHODS = "GET, POST, OPTIONS"
+# Headers a script on another origin may read (beside the CORS-safelisted ones).
+EXPOSED_HEADERS = "ETag, Link, Content-Location, Location, Vary, X-KG-Truncated, X-KG-Max-Rows, X-KG-Rows"
 CORS_HEADERS = [
     ("Access-Control-Allow-Origin", "*"),
-    ("Access-Control-Expose-Headers", "ETag, X-KG-Truncated, X-KG-Max-Rows, X-KG-Rows"),
+    ("Access-Control-Expose-Headers", EXPOSED_HEADERS),
 ]
+TRUNCATED_NOTE = "/sparql/truncated"  # says that a result was cut, and at how many rows
 CACHE_CONTROL = "public, max-age=60"
 CACHE_MAX_BYTES = 64 * 2**20  # response cache per server process
 CACHE_MAX_ENTRY_BYTES = 4 * 2**20
@@ -134,34 +137,59 @@ def compress(data: bytes, coding: str) -> bytes:
     return gzip.compress(data, compresslevel=6, mtime=0)
 
 
-_REASONS = {200: "OK", 204: "No Content", 304: "Not Modified", 400: "Bad Request", 403: "Forbidden",
+_REASONS = {200: "OK", 204: "No Content", 304: "Not Modified", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
             405: "Method Not Allowed", 406: "Not Acceptable", 413: "Content Too Large", 415: "Unsupported Media Type",
             500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable"}
 
 
 def wants_json(accept: str | None) -> bool:
-    """Whether an error should be JSON: the client prefers JSON to plain text."""
-    if not accept:
-        return False
-    best = parse_accept_header(accept, MIMEAccept).best_match(
-        ["text/plain", "application/json", "application/sparql-results+json"])
-    return best in ("application/json", "application/sparql-results+json")
+    """Whether an error should be JSON: the client asks for application/json rather than text. A client that asks
+    for SPARQL results and anything else (YASGUI: application/sparql-results+json,*/*;q=0.9) gets the message as
+    text, which it shows as it is."""
+    return best_offer(accept, [("text/plain", "text"), ("application/json", "json")], default="text") == "json"
 
 
-def error_answer(status: int, message: str, accept: str | None, retry_after: int = 0) -> Answer:
+def error_answer(status: int, message: str, accept: str | None, retry_after: int = 0,
+                 allow: str = ALLOWED_METHODS) -> Answer:
+    """An error with its message, as text (or JSON when asked for). Retry-After only where a rule says when to come
+    back (a client over its share); a query that ran out of time would run out of time again, so its 503 has none."""
     if wants_json(accept):
-        body = json.dumps({"error": {"status": status, "message": message}}, ensure_ascii=False).encode()
+        body = json.dumps({"error": {"status": status, "message": message}}, ensure_ascii=False,
+                          indent=2).encode() + b"\n"
         ctype = "application/json; charset=utf-8"
     else:
-        body = (message + "\n").encode("utf-8")
+        body = f"{status} {_REASONS.get(status, 'Error')}\n\n{message}\n".encode()
         ctype = "text/plain; charset=utf-8"
     headers = [("Content-Type", ctype), ("Content-Length", str(len(body))), *CORS_HEADERS,
                ("Vary", "Accept, Accept-Encoding")]
     if status == 405:
-        headers.append(("Allow", ALLOWED_METHODS))
-    if retry_after or status == 503:
-        headers.append(("Retry-After", str(retry_after or 5)))
+        headers.append(("Allow", allow))
+    if retry_after:
+        headers.append(("Retry-After", str(retry_after)))
+    if status >= 500:
+        headers.append(("Cache-Control", "no-store"))
     return Answer(status, headers, body)
+
+
+def link_truncation_note(body: bytes, fmt_name: str | None) -> bytes:
+    """A result cut at the row limit says so in its head, where the format has one (SPARQL JSON and XML `link`)."""
+    if fmt_name == "json" and body.startswith(b'{"head":{'):
+        return b'{"head":{"link":["' + TRUNCATED_NOTE.encode() + b'"],' + body[len(b'{"head":{'):]
+    if fmt_name == "xml":
+        at = body.find(b"</head>")
+        if at >= 0:
+            return body[:at] + b'<link href="' + TRUNCATED_NOTE.encode() + b'"/>' + body[at:]
+        at = body.find(b"<head/>")
+        if at >= 0:
+            return body[:at] + b'<head><link href="' + TRUNCATED_NOTE.encode() + b'"/></head>' + body[at + 7:]
+    return body
+
+
+def truncation_text(max_rows: int) -> str:
+    return (f"This result was cut: the endpoint returns at most {max_rows} rows (SELECT) or triples (CONSTRUCT, "
+            f"DESCRIBE) per query, and the query had more. The first {max_rows} are in the result; the rest were "
+            "not sent. To get everything, page through it with ORDER BY, LIMIT and OFFSET, or download the whole "
+            "dataset from /downloads.\n")
 
 
 class ResponseCache:
@@ -226,6 +254,7 @@ class SparqlService:
         self._sizes: dict[str, int] | None = None
         self.data_version = DataVersion(store)
         self.fairshare = FairShare(settings)
+        self.graph_store = GraphStore(settings)
 
     @property
     def version(self) -> str:
@@ -316,13 +345,17 @@ class SparqlService:
         reply = self.execute(req.query, req.default_graph_uris, req.named_graph_uris, plan, client)
         if not reply.ok:
             return error_answer(reply.status, reply.message, req.accept, reply.retry_after)
-        headers = [("Content-Type", reply.media_type), ("Content-Length", str(len(reply.body))), *CORS_HEADERS,
-                   ("Vary", "Accept, Accept-Encoding")]
+        body = reply.body
+        extra = []
+        if reply.truncated:
+            body = link_truncation_note(body, plan.get(reply.kind))
+            extra = [("X-KG-Truncated", "true"), ("X-KG-Max-Rows", str(self.settings.max_rows)),
+                     ("Link", f'<{TRUNCATED_NOTE}>; rel="describedby"; title="This result was cut"')]
+        headers = [("Content-Type", reply.media_type), ("Content-Length", str(len(body))), *CORS_HEADERS,
+                   ("Vary", "Accept, Accept-Encoding"), *extra]
         if reply.rows is not None:
             headers.append(("X-KG-Rows", str(reply.rows)))
-        if reply.truncated:
-            headers += [("X-KG-Truncated", "true"), ("X-KG-Max-Rows", str(self.settings.max_rows))]
-        return Answer(200, headers, reply.body)
+        return Answer(200, headers, body)
 
     def _description(self, plan: dict[str, str | None], url: str) -> Answer:
         name = plan.get("graph")

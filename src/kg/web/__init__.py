@@ -37,6 +37,7 @@ bp = Blueprint("web", __name__)
 bp.before_request(rendering.before_request)
 bp.add_app_template_filter(rendering.ucfirst, "ucfirst")
 bp.after_request(rendering.after_request)
+bp.after_app_request(rendering.cors)
 bp.app_errorhandler(HTTPException)(rendering.error_page)
 bp.app_errorhandler(ExecutionError)(rendering.store_error_page)
 

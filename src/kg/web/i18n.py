@@ -131,6 +131,7 @@ ZH: dict[str, str] = {
     "Share this query": "分享此查询",
     "rows": "行",
     "Results were cut at {n} rows.": "结果已截断为 {n} 行。",
+    "Why, and how to get the rest": "原因及获取其余结果的方法",
     "Query error": "查询错误",
     "true": "是",
     "false": "否",

@@ -9,7 +9,9 @@ from flask import Response, current_app, g, render_template, request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
+from kg.rdf.formats import best_offer
 from kg.sparql.errors import message_of, status_of
+from kg.sparql.service import CORS_HEADERS
 from kg.store.base import ExecutionError
 from kg.web import i18n
 from kg.web.dataset_index import Site, site
@@ -73,6 +75,23 @@ def add_validators(resp: Response) -> Response:
     return resp.make_conditional(request)
 
 
+def cors(resp: Response) -> Response:
+    """Every answer of the site (pages, IRIs and their 303s, documents, dumps, errors) may be read by a script on
+    any origin: the data is public and nothing depends on cookies. A preflight (OPTIONS with
+    Access-Control-Request-Method) is answered for the headers the script asks to send."""
+    for name, value in CORS_HEADERS:
+        resp.headers.setdefault(name, value)
+    if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
+        resp.status_code = 204
+        resp.set_data(b"")
+        resp.headers["Access-Control-Allow-Methods"] = resp.headers.get("Allow") or "GET, HEAD, OPTIONS"
+        resp.headers["Access-Control-Allow-Headers"] = (request.headers.get("Access-Control-Request-Headers")
+                                                        or "Accept, If-None-Match")
+        resp.headers["Access-Control-Max-Age"] = "86400"
+        resp.vary.add("Access-Control-Request-Headers")
+    return resp
+
+
 def after_request(resp: Response) -> Response:
     resp = add_validators(resp)
     if getattr(g, "remember_lang", False):
@@ -129,9 +148,14 @@ def render(template: str, *, status: int = 200, alternates: list[tuple[str, str,
     return resp
 
 
+def error_form() -> str:
+    """'html', 'json' or 'text': what an error answer is written as, by Accept (kg.rdf.formats negotiation)."""
+    offers = [("text/html", "html"), ("application/json", "json"), ("text/plain", "text")]
+    return best_offer(request.headers.get("Accept"), offers, default="html") or "html"
+
+
 def wants_html() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json", "text/plain"], default="text/html")
-    return best == "text/html"
+    return error_form() == "html"
 
 
 TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 406: "Not acceptable",
@@ -151,8 +175,9 @@ def error_page(exc: HTTPException) -> Response:
     message = exc.description or ""
     if not hasattr(g, "lang"):
         g.lang, g.remember_lang = i18n.choose(request)
-    if not wants_html():
-        if request.accept_mimetypes.best == "application/json":
+    form = error_form()
+    if form != "html":
+        if form == "json":
             from flask import jsonify
             resp = jsonify({"status": code, "error": TITLES.get(code, "Error"), "message": message})
             resp.status_code = code

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Response, redirect, request, send_file
+from flask import Response, current_app, redirect, request, send_file
 
 from kg.artifacts import DOWNLOADS, SOURCE, VALIDATION_TEXT, BuildArtifacts
 from kg.rdf.vocab import GRAPH_NAMES
-from kg.sparql.service import choose_encoding
+from kg.sparql.graph_store import GraphRequest
+from kg.sparql.service import CORS_HEADERS, EXTENSION, choose_encoding
 from kg.web.dataset_index import site
-from kg.web.linked_data import HTML, negotiate
+from kg.web.linked_data import DOCUMENT_FORMATS, HTML, negotiate, offered
 from kg.web.rendering import PageError, _, lang, render
 
 SOURCE_NAME = "jinpu-2021-report.txt"
@@ -64,15 +65,22 @@ def void_iri() -> Response:
 
 
 def graph(name: str) -> Response:
-    """GET /graph/<name>: a named graph's IRI; 303 to the downloads page (HTML) or the TriG dump (RDF)."""
+    """GET /graph/<name>: a named graph's IRI. A browser is sent to the downloads page (303); an RDF client gets the
+    graph itself, that graph alone, in the format it asks for (what /store?graph=<IRI> answers)."""
     if name not in GRAPH_NAMES:
         raise PageError(404, _("Nothing here has that name."))
     choice = negotiate(request)
     if choice is None:
-        raise PageError(406, "Available as HTML and RDF.")
+        raise PageError(406, "Available as " + offered() + ".")
     if choice == HTML:
         return _see_other("/downloads#graphs")
-    return _see_other("/download/ontology.ttl" if name == "ontology" else "/download/dataset.trig")
+    service = current_app.extensions[EXTENSION]
+    answer = service.graph_store.answer(
+        request.method, GraphRequest(site().graph_iri(name), (DOCUMENT_FORMATS[choice].name,)), None,
+        request.headers.get("If-None-Match"), CORS_HEADERS)
+    resp = Response(answer.body, status=answer.status, headers=answer.headers)
+    resp.headers["Link"] = '</downloads#graphs>; rel="alternate"; type="text/html"; title="HTML"'
+    return resp
 
 
 def _see_other(location: str) -> Response:

@@ -16,7 +16,7 @@ from rdflib import URIRef
 from kg.rdf import sparql_text as sparql_terms
 from kg.web.dataset_index import Site, site
 from kg.web.iris import ONTOLOGY_DOC
-from kg.web.linked_data import DOCUMENT_FORMATS, HTML, alternates, link_header, negotiate, rdf_response
+from kg.web.linked_data import DOCUMENT_FORMATS, HTML, alternates, document_links, negotiate, offered, rdf_response
 from kg.web.models.entity import description, entity_model, listing_query
 from kg.web.rendering import PageError, _, fmt, render
 
@@ -65,8 +65,7 @@ def _see_other(location: str) -> Response:
 def _negotiated(page_path: str, data_path: str) -> Response:
     choice = negotiate(request)
     if choice is None:
-        offered = ", ".join(f.media_type for f in DOCUMENT_FORMATS.values())
-        raise PageError(406, f"Available as text/html, {offered}.")
+        raise PageError(406, "Available as " + offered() + ".")
     if choice == HTML:
         return _see_other(page_path)
     return _see_other(f"{data_path}.{choice}")
@@ -95,14 +94,13 @@ def data(name: str) -> Response:
     if ext is None:
         ext = negotiate(request, html=False)
         if ext is None:
-            raise PageError(406, "Available as " + ", ".join(f.media_type for f in DOCUMENT_FORMATS.values()) + ".")
+            raise PageError(406, "Available as " + offered(html=False) + ".")
     graph = s.ontology if base == "def" else description(s, iri)
     resp = rdf_response(graph, ext, s.prefixes, subject=str(iri))
     if name == base:
         resp.vary.add("Accept")
         resp.headers["Content-Location"] = f"/data/{base}.{ext}"
-    others = [a for a in alternates(f"/data/{base}") if not a[0].endswith("." + ext)]
-    resp.headers["Link"] = link_header(others + [(f"/page/{base}", "text/html", "HTML")])
+    resp.headers["Link"] = document_links(f"/data/{base}", ext, f"/page/{base}")
     return resp
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask import Response, jsonify, request
 
+from kg.rdf.formats import best_offer
 from kg.web.dataset_index import Site, site
 from kg.web.rendering import PageError, lang, render
 
@@ -93,7 +94,8 @@ def _query() -> tuple[str, str | None]:
 
 
 def search() -> Response:
-    if request.args.get("format") == "json" or request.accept_mimetypes.best == "application/json":
+    offers = [("text/html", "html"), ("application/json", "json")]
+    if request.args.get("format") == "json" or best_offer(request.headers.get("Accept"), offers) == "json":
         return search_json()
     q, type_iri = _query()
     s = site()
