@@ -79,15 +79,100 @@ def test_run_a_canned_query_and_follow_a_result_link(page):
     assert page.locator("h1").inner_text() == name
 
 
-def test_editor_highlights_and_runs_with_ctrl_enter(page):
+def _outside_requests(page, host: str) -> list[str]:
+    """Abort and record every request that would leave the test server (the page must work offline)."""
+    outside: list[str] = []
+
+    def handle(route):
+        url = route.request.url
+        if urlparse(url).netloc in (host, "") or url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    page.route("**/*", handle)
+    return outside
+
+
+def test_query_editor_is_yasgui_offline_with_local_completion_and_error_markers(page, live_server):
+    outside = _outside_requests(page, urlparse(live_server).netloc)
     page.goto("/query")
-    area = page.locator("#query-text")
-    area.fill("SELECT ?district WHERE { ?district a <https://w3id.org/jinpu-kg/def#District> }")
-    assert page.locator(".highlight .tok-kw").count() >= 2
-    assert page.locator(".highlight .tok-var").count() >= 2
-    area.press("Control+Enter")
+    page.wait_for_selector(".yasqe .CodeMirror")
+    assert page.locator(".yasqe .CodeMirror-linenumber").count() > 3  # line numbers
+    assert page.locator("#query-text").is_hidden()  # the textarea is the form's input, under the editor
+    page.evaluate("window.kgYasqe.setValue(''); window.kgYasqe.focus()")
+    # typing a project prefix declares it; the class completes from the ontology, shown with its labels
+    page.keyboard.type("SELECT * WHERE { ?d a jp:Distr", delay=15)
+    hints = page.locator(".CodeMirror-hints li")
+    hints.first.wait_for()
+    assert "jp:District" in hints.first.inner_text() and "区" in hints.first.inner_text()
+    page.keyboard.press("Enter")
+    value = page.evaluate("window.kgYasqe.getValue()")
+    assert value.startswith("PREFIX jp: <https://w3id.org/jinpu-kg/def#>") and "a jp:District" in value
+    # entities complete by label from the data
+    page.keyboard.type(" ; jp:locatedIn jpr:dalia", delay=15)
+    hints.first.wait_for()
+    assert any("Dalian" in h and "大连市" in h for h in hints.all_inner_texts())
+    page.keyboard.press("Escape")
+    page.evaluate("window.kgYasqe.setValue(window.kgYasqe.getValue().replace(/jpr:dalia.*$/, '?place }'))")
+    # a syntax error is marked live, at its line
+    page.evaluate("window.kgYasqe.setValue('SELECT * WHERE {\\n  ?s ?p\\n}')")
+    page.wait_for_selector(".parseErrorIcon")
+    # a pasted query using project prefixes without PREFIX lines gets them
+    page.evaluate("window.kgYasqe.setValue('SELECT * WHERE { ?d a jp:District ; rdfs:label ?label }')")
+    page.wait_for_function("window.kgYasqe.getValue().indexOf('PREFIX rdfs:') >= 0")
+    page.wait_for_function("document.querySelectorAll('.parseErrorIcon').length === 0")
+    page.locator(".CodeMirror textarea").focus()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(re.compile(r"/query\?query="))
     page.wait_for_selector("table.results-table")
-    assert page.locator("table.results-table a", has_text="Jinpu New District").count() == 1
+    assert page.locator("table.results-table td a", has_text="Jinpu New District").count() == 2  # zh and en label rows
+    assert page.locator("table.results-table thead th").all_inner_texts()[:2] == ["?d", "?label"]  # query order
+    assert outside == []
+
+
+def test_query_editor_lets_the_keyboard_leave(page):
+    page.goto("/query")
+    page.wait_for_selector(".yasqe .CodeMirror")
+    page.evaluate("window.kgYasqe.focus()")
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.activeElement.type") == "submit"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('.CodeMirror') === null")
+
+
+def test_results_table_sorts_filters_and_pages(page):
+    page.goto("/query?query=" + requests.utils.quote(
+        "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label "
+        "FILTER(LANG(?label) = 'en') }"))
+    table = page.locator("table.results-table")
+    table.wait_for()
+    total = len(page.locator("table.results-table tbody tr").all())
+    assert total > 100
+    visible = page.locator("table.results-table tbody tr:visible")
+    assert visible.count() == 100  # paged
+    page.locator(".results-filter").fill("Big Data Industry")
+    assert 1 <= visible.count() < 10
+    assert all("big data industry" in t.lower() for t in visible.all_inner_texts())
+    page.locator(".results-filter").fill("")
+    page.locator(".pager .page-next").click()
+    assert visible.count() == min(100, total - 100)
+    # sorting by a numeric column sorts by number, both ways
+    page.goto("/query?query=" + requests.utils.quote(
+        "PREFIX jp: <https://w3id.org/jinpu-kg/def#> SELECT ?o ?v WHERE { ?o jp:value ?v }"))
+    button = page.locator("th .sort-button", has_text="?v")
+    button.click()
+    assert page.locator("th[aria-sort=ascending]").count() == 1
+
+    def numbers() -> list[float]:
+        return [float(t.replace(",", "")) for t in
+                page.locator("table.results-table tbody tr:visible td:nth-child(2)").all_inner_texts()]
+
+    values = numbers()
+    assert len(values) > 50 and values == sorted(values) and values[0] < values[-1]
+    button.click()
+    assert numbers() == sorted(values, reverse=True)
 
 
 def test_search_box(page):

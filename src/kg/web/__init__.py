@@ -9,7 +9,8 @@ files the pages run (queries/) and the example queries (examples/ with examples.
     /term/<Local>                  pages/entity.py     page of an ontology term that is not a class
     /class/, /class/<Local>        pages/classes.py    classes and their members (sortable; .json .csv twins)
     /search, /search.json          pages/search.py     label search, HTML and JSON
-    /query                         pages/query.py      SPARQL editor, example queries, results with downloads
+    /query                         pages/query.py      SPARQL editor (YASGUI), example queries, results with downloads
+    /query/terms.json              pages/query.py      what the editor completes: prefixes, classes, properties, entities
     /report, /report.json          pages/report.py     the source report, every passage that produced a fact highlighted
     /ontology                      pages/ontology.py   redirects to /page/def
     /downloads, /download/<file>   pages/downloads.py  dataset dumps, ontology, shapes, VoID, validation report files
@@ -52,6 +53,7 @@ ROUTES = [
     ("/search", search.search),
     ("/search.json", search.search_json),
     ("/query", query.query_page),  # also POST, for queries too long for a URL
+    ("/query/terms.json", query.terms_json),
     ("/report", report.report),
     ("/report.json", report.report_json),
     ("/ontology", ontology.ontology_redirect),

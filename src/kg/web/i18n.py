@@ -154,6 +154,16 @@ ZH: dict[str, str] = {
     "Open in the report reader": "在原文阅读器中打开",
     "View the passage": "查看原文段落",
     "This page": "本页",
+    "Predeclared prefixes": "预先声明的前缀",
+    "Ctrl+Space completes prefixes, classes, properties and entities; Esc leaves the editor.":
+        "Ctrl+空格 补全前缀、类、属性和实体；按 Esc 离开编辑器。",
+    "Declared for you": "已自动声明",
+    "This table shows the first {n} of {total} rows; the downloads have them all.":
+        "此表显示 {total} 行中的前 {n} 行；下载文件包含全部结果。",
+    "Filter the rows": "筛选行",
+    "{n} of {total} rows": "{n} / {total} 行",
+    "Sort by": "排序依据",
+    "Format": "格式化",
 }
 
 

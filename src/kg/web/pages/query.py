@@ -1,6 +1,9 @@
-"""The query page: a SPARQL editor (works offline: a textarea with a small highlighter from static/), the canned
-queries, results as a table with IRIs shown by label and linked to their pages, downloads of the results in every
-format from the SPARQL endpoint, and a shareable URL (/query?query=...).
+"""The query page: a SPARQL editor (YASGUI's editor, vendored in static/vendor/yasgui, over a plain textarea that
+works without JavaScript), the canned queries, results as a table with IRIs shown by label and linked to their pages
+(sorted, filtered and paged in the browser), downloads of the results in every format from the SPARQL endpoint, and a
+shareable URL (/query?query=...). The project's prefixes are predeclared: a query that uses jp: (or rdfs:, prov: ...)
+without declaring it gets the declaration added, and says so. /query/terms.json feeds the editor's autocompletion
+(prefixes, classes, properties, and the data's entities by label) from this server, never from elsewhere.
 
 User queries run through kg.sparql.run_user_query, so they get the endpoint's checks, row cap and time limit.
 """
@@ -10,15 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from flask import Response, request
+from flask import Response, jsonify, request
 from rdflib import Graph
 from rdflib.term import Node
 
 from kg.sparql import run_user_query
 from kg.sparql.policy import QueryError
 from kg.web import examples
-from kg.web.rendering import PageError, _, lang, render
 from kg.web.dataset_index import site
+from kg.web.query_text import declare_prefixes, star_order
+from kg.web.rendering import PageError, _, lang, render
 
 SELECT_FORMATS = [("json", "JSON"), ("xml", "XML"), ("csv", "CSV"), ("tsv", "TSV")]
 GRAPH_FORMATS = [("ttl", "Turtle"), ("nt", "N-Triples"), ("jsonld", "JSON-LD"), ("rdf", "RDF/XML")]
@@ -45,7 +49,7 @@ def run(text: str) -> Outcome:
         return Outcome(error=exc.message, status=exc.status)
     out = Outcome(kind=result.kind, truncated=bool(result.truncated), max_rows=result.max_rows)
     if result.kind == "select":
-        out.variables = list(result.variables)
+        out.variables = star_order(text, list(result.variables))
         out.rows = list(result.rows)
     elif result.kind == "ask":
         out.boolean = bool(result.boolean)
@@ -72,7 +76,9 @@ def query_page() -> Response:
     if text is None and chosen is not None:
         text = chosen.text
     outcome = None
+    declared: list[str] = []
     if text is not None and text.strip():
+        text, declared = declare_prefixes(text, s.prefixes)
         outcome = run(text)
     status = outcome.status if outcome and outcome.error else 200
     share = "/query?" + urlencode({"query": text}) if text else ""
@@ -89,8 +95,32 @@ def query_page() -> Response:
         queries=queries,
         outcome=outcome,
         shown=outcome.rows[:SHOW_ROWS] if outcome else [],
+        show_rows=SHOW_ROWS,
+        declared=declared,
+        prefixes=s.prefixes,
         downloads=downloads,
         share=share,
         title=_("Query") if chosen is None else chosen.title_in(lang()),
     )
 
+
+def terms_json() -> Response:
+    """GET /query/terms.json: what the editor completes, all from this dataset: prefixes, classes and properties of
+    the ontology (and the outside terms the data use), and every named entity with its labels."""
+    s = site()
+    resp = jsonify(s.memo("editor_terms", lambda: editor_terms(s)))
+    resp.headers["Cache-Control"] = "public, max-age=300"
+    return resp
+
+
+def editor_terms(s) -> dict:
+    used = {str(r["p"]) for r in s.select("predicates")}
+    id_ns = s.iris.id_ns
+    entities = [{"iri": iri, "en": names.get("en"), "zh": names.get("zh")} for iri, names in sorted(s.labels.items())
+                if iri.startswith(id_ns) and iri not in s.passages and "#" not in iri[len(id_ns):]]
+
+    def described(iris: list[str]) -> list[dict]:
+        return [{"iri": i, "en": s.label_in(i, "en") or s.label(i, "en"), "zh": s.label_in(i, "zh")} for i in iris]
+
+    return {"endpoint": "/sparql", "prefixes": s.prefixes, "classes": described(sorted(s.classes)),
+            "properties": described(sorted(s.properties | used)), "entities": entities}
