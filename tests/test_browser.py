@@ -243,3 +243,36 @@ def test_screenshots(browser, live_server, tmp_path):
         pg.screenshot(path=str(out / name), full_page=full)
         assert (out / name).stat().st_size > 20_000
     context.close()
+
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"  # axe-core from npm, for the tests only
+PAGE_KINDS = {
+    "home": "/",
+    "entity": "/page/jinpu",
+    "figure": "/page/obs-gdp-2021",
+    "passage": "/page/p-innov-5g",
+    "classes": "/class/",
+    "class-projects": "/class/Project",
+    "class-figures": "/class/Observation",
+    "term": "/term/Signed",
+    "search": "/search?q=gdp",
+    "query": "/query?name=03-projects",
+    "report": "/report",
+    "ontology": "/page/def",
+    "downloads": "/downloads",
+    "validation": "/validation",
+    "not-found": "/page/no-such-thing",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("kind", list(PAGE_KINDS))
+def test_axe_finds_no_serious_accessibility_problem(page, kind, lang):
+    path = PAGE_KINDS[kind]
+    page.goto(path + ("&" if "?" in path else "?") + "lang=" + lang)
+    page.wait_for_load_state("networkidle")
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+        .filter(v => v.impact === 'serious' || v.impact === 'critical')
+        .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))""")
+    assert violations == []

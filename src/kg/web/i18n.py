@@ -154,6 +154,13 @@ ZH: dict[str, str] = {
     "Open in the report reader": "在原文阅读器中打开",
     "View the passage": "查看原文段落",
     "This page": "本页",
+    "Share of {area}": "占{area}比重",
+    "approximate value (the report says 约, 近, 超 …)": "约数（报道写作“约”“近”“超”等）",
+    "The numbers": "图中数字",
+    "Search the graph": "搜索知识图谱",
+    "Bytes": "字节",
+    "File": "文件",
+    "Description": "说明",
     "Predeclared prefixes": "预先声明的前缀",
     "Ctrl+Space completes prefixes, classes, properties and entities; Esc leaves the editor.":
         "Ctrl+空格 补全前缀、类、属性和实体；按 Esc 离开编辑器。",

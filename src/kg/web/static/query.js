@@ -83,6 +83,8 @@
       tabindex: 0
     });
     box.classList.add("js");
+    var scroller = holder.querySelector(".CodeMirror-scroll");  // keyboard users can scroll a long query too
+    if (scroller) { scroller.tabIndex = 0; scroller.setAttribute("aria-label", "SPARQL"); }
     area.hidden = true;
     area.setAttribute("aria-hidden", "true");
     area.tabIndex = -1;
