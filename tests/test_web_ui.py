@@ -1,0 +1,152 @@
+"""What the personas come for, on the real build through the app: citing a figure (permalink, quote, translation,
+publication, accessed date; plain text, BibTeX, CSL-JSON), quotes never cut mid-number, charts only where values
+compare. The browser tests (tests/test_browser.py) click through the same tasks."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+import pytest
+
+from kg.web.charts import MIN_BARS
+from kg.web.models.citation import citation
+from kg.web.quotes import cut
+
+BASE = "https://w3id.org/jinpu-kg/"
+TODAY = date.today().isoformat()
+
+
+# ---- cite this -------------------------------------------------------------------------------------------------
+
+
+def test_a_figure_page_has_a_cite_box_with_permalink_quote_publication_and_date(web_client):
+    body = web_client.get("/page/obs-gdp-2021?lang=en").get_data(as_text=True)
+    box = body[body.index('id="cite"'):]
+    box = box[:box.index("</section>")]
+    assert f'value="{BASE}id/obs-gdp-2021"' in box
+    assert "2021年，金普新区实现地区生产总值2529亿元，同比增长9%" in box
+    assert "大连金普新区2021年发展成就专题报道" in box and "2022-01" in box
+    assert f'datetime="{date.today().isoformat()}"' in box or "datetime=" in box
+    for ext in ("txt", "bib", "json"):
+        assert f'href="/cite/obs-gdp-2021.{ext}"' in box
+
+
+@pytest.mark.parametrize("path", ["/page/jinpu", "/page/p-innov-5g", "/page/ind-gdp"])
+def test_entity_and_passage_pages_can_be_cited_too(web_client, path):
+    body = web_client.get(path).get_data(as_text=True)
+    assert 'id="cite"' in body and f"/cite/{path.rsplit('/', 1)[1]}.bib" in body
+
+
+def test_ontology_terms_have_no_cite_box(web_client):
+    assert 'id="cite"' not in web_client.get("/term/Signed").get_data(as_text=True)
+
+
+def test_citation_downloads(web_client):
+    txt = web_client.get("/cite/obs-gdp-2021.txt?lang=en")
+    assert txt.status_code == 200 and txt.mimetype == "text/plain"
+    assert 'filename="jinpu-kg-obs-gdp-2021.txt"' in txt.headers["Content-Disposition"]
+    text = txt.get_data(as_text=True)
+    assert text.startswith("Jinpu New District GDP, 2021. “2021年，金普新区实现地区生产总值2529亿元，同比增长9%”.")
+    assert f"{BASE}id/obs-gdp-2021" in text and "2022-01" in text and re.search(r"Accessed \d{4}-\d\d-\d\d\.", text)
+
+    zh = web_client.get("/cite/obs-gdp-2021.txt?lang=zh").get_data(as_text=True)
+    assert zh.startswith("2021年金普新区地区生产总值。“") and "见：大连金普新区2021年发展成就专题报道，2022-01。" in zh
+    assert ". " not in zh and ", " not in zh  # full-width punctuation
+
+    bib = web_client.get("/cite/obs-gdp-2021.bib").get_data(as_text=True)
+    assert bib.startswith("@misc{jinpukg-obs-gdp-2021,")
+    assert f"url = {{{BASE}id/obs-gdp-2021}}" in bib and "urldate = {" in bib and "9\\%" in bib
+
+    csl = json.loads(web_client.get("/cite/obs-gdp-2021.json").get_data(as_text=True))
+    item, report = csl
+    assert item["type"] == "dataset" and item["URL"] == f"{BASE}id/obs-gdp-2021"
+    assert item["original-title"] == "2021年金普新区地区生产总值" and "2529亿元" in item["note"]
+    assert len(item["accessed"]["date-parts"][0]) == 3
+    assert report["type"] == "article-newspaper" and report["issued"] == {"date-parts": [[2022, 1]]}
+    assert report["title"] == "大连金普新区2021年发展成就专题报道"
+
+
+@pytest.mark.parametrize("path", ["/cite/obs-gdp-2021.pdf", "/cite/obs-gdp-2021", "/cite/no-such-thing.bib"])
+def test_bad_citation_requests_are_404(web_client, path):
+    assert web_client.get(path).status_code == 404
+
+
+def test_a_translation_is_shown_marked_as_one_when_the_data_give_it(web_app, web_client):
+    from kg.web.dataset_index import site
+
+    with web_app.app_context():
+        s = site()
+        fig = s.figures[BASE + "id/obs-gdp-2021"]
+        passage = s.passages[fig.passages[0]]
+        assert passage.translation is None or passage.translation  # whatever the data hold
+        saved = passage.translation
+        passage.translation = "In 2021, Jinpu New District's GDP reached 252.9 billion yuan, up 9%."
+        try:
+            c = citation(s, fig.iri, "en", date(2026, 1, 2))
+            assert "(English translation, not the report’s words: “In 2021" in c.plain()
+            assert "English translation (not the report's words): In 2021" in c.bibtex()
+            assert "English translation (not the report's words): In 2021" in c.csl()[0]["note"]
+            assert c.quote == passage.exact  # the quote stays verbatim
+        finally:
+            passage.translation = saved
+    # and on the page, beside the quote, marked as a translation
+    with web_app.app_context():
+        s = site()
+        passage = s.passages[s.figures[BASE + "id/obs-gdp-2021"].passages[0]]
+        saved = passage.translation
+        passage.translation = "In 2021, Jinpu New District's GDP reached 252.9 billion yuan."
+        try:
+            body = web_client.get("/page/obs-gdp-2021?lang=en").get_data(as_text=True)
+        finally:
+            passage.translation = saved
+    assert re.search(r'<p class="translation" lang="en"><span class="badge translation-badge"[^>]*>English translation'
+                     r"</span> In 2021, Jinpu", body)
+
+
+# ---- quotes are never cut mid-number -------------------------------------------------------------------------
+
+
+def test_quote_cut_never_splits_a_number():
+    assert cut("完成全口径税收598.37亿元，同比增长9%", 10) == "完成全口径税收598.37亿元…"
+    assert cut("同比增长9%，增幅", 5) == "同比增长9%…"
+    assert cut("short", 10) == "short"
+
+
+def test_no_page_shows_a_quote_cut_inside_a_number(web_client):
+    for path in ("/page/ind-tax-revenue", "/page/jinpu", "/class/Passage", "/report"):
+        body = web_client.get(path).get_data(as_text=True)
+        assert not re.search(r"\d…", body), path
+
+
+# ---- charts -------------------------------------------------------------------------------------------------------
+
+
+def test_charts_have_three_comparable_values_sorted_with_a_scale_and_a_table(web_client):
+    body = web_client.get("/page/jinpu?lang=en").get_data(as_text=True)
+    charts = re.findall(r'<figure class="chart".*?</figure>', body, re.S)
+    assert charts
+    for chart in charts:
+        svg = re.search(r"<svg.*?</svg>", chart, re.S).group(0)
+        assert 'aria-hidden="true"' in svg and "<a " not in svg  # a picture; the links are in the table
+        values = re.findall(r'<td class="num">([^<]+)</td>', chart)
+        assert len(values) >= MIN_BARS
+        numbers = [float(re.sub(r"[^\d.\-]", "", v.replace("≈", ""))) for v in values]
+        assert numbers == sorted(numbers, reverse=True)
+        assert len(re.findall(r'class="tick"', svg)) >= 2
+        assert "…" not in svg  # labels wrap, never cut
+    shares = next(c for c in charts if "Share of Dalian" in c)
+    assert "Share of Dalian (%)" in shares and "45%" in shares and "57%" in shares
+
+
+def test_pages_with_fewer_than_three_comparable_values_have_no_chart(web_client):
+    body = web_client.get("/page/ind-gdp?lang=en").get_data(as_text=True)
+    for chart in re.findall(r'<figure class="chart".*?</figure>', body, re.S):
+        assert len(re.findall(r'<td class="num">', chart)) >= MIN_BARS
+
+
+def test_approximate_bars_have_a_legend_not_just_a_colour(web_client):
+    body = web_client.get("/page/jinpu?lang=en").get_data(as_text=True)
+    chart = next(c for c in re.findall(r'<figure class="chart".*?</figure>', body, re.S) if "is-approx" in c)
+    assert 'class="legend' in chart and "≈" in chart
