@@ -125,10 +125,10 @@ def test_no_page_shows_a_quote_cut_inside_a_number(web_client):
 
 def test_charts_have_three_comparable_values_sorted_with_a_scale_and_a_table(web_client):
     body = web_client.get("/page/jinpu?lang=en").get_data(as_text=True)
-    charts = re.findall(r'<figure class="chart".*?</figure>', body, re.S)
+    charts = re.findall(r'<figure class="chart".*?</figure>', body, re.DOTALL)
     assert charts
     for chart in charts:
-        svg = re.search(r"<svg.*?</svg>", chart, re.S).group(0)
+        svg = re.search(r"<svg.*?</svg>", chart, re.DOTALL).group(0)
         assert 'aria-hidden="true"' in svg and "<a " not in svg  # a picture; the links are in the table
         values = re.findall(r'<td class="num">([^<]+)</td>', chart)
         assert len(values) >= MIN_BARS
@@ -142,11 +142,47 @@ def test_charts_have_three_comparable_values_sorted_with_a_scale_and_a_table(web
 
 def test_pages_with_fewer_than_three_comparable_values_have_no_chart(web_client):
     body = web_client.get("/page/ind-gdp?lang=en").get_data(as_text=True)
-    for chart in re.findall(r'<figure class="chart".*?</figure>', body, re.S):
+    for chart in re.findall(r'<figure class="chart".*?</figure>', body, re.DOTALL):
         assert len(re.findall(r'<td class="num">', chart)) >= MIN_BARS
 
 
 def test_approximate_bars_have_a_legend_not_just_a_colour(web_client):
     body = web_client.get("/page/jinpu?lang=en").get_data(as_text=True)
-    chart = next(c for c in re.findall(r'<figure class="chart".*?</figure>', body, re.S) if "is-approx" in c)
+    chart = next(c for c in re.findall(r'<figure class="chart".*?</figure>', body, re.DOTALL) if "is-approx" in c)
     assert 'class="legend' in chart and "≈" in chart
+
+
+# ---- search -------------------------------------------------------------------------------------------------------
+
+
+def _search(client, q: str) -> list[str]:
+    data = client.get("/search.json", query_string={"q": q}).get_json()
+    return [r["iri"].removeprefix(BASE + "id/") for r in data["results"]]
+
+
+@pytest.mark.parametrize("q,first", [
+    ("GDP", "ind-gdp"),  # the thing named beats the figures and plans that mention it
+    ("地区生产总值", "ind-gdp"),
+    ("2529", "obs-gdp-2021"),  # numbers as written
+    ("2529亿元", "obs-gdp-2021"),
+    ("45%", "obs-industrial-output-share-dalian-2021"),
+    ("jinpu gdp", "obs-gdp-2021"),  # several words, each anywhere
+    ("金普", "jinpu"),
+    ("Dalian", "dalian"),
+    ("tax", "ind-tax-revenue"),
+])
+def test_search_ranks_the_thing_named_first(web_client, q, first):
+    assert _search(web_client, q)[0] == first
+
+
+def test_search_several_words_must_all_match(web_client):
+    hits = _search(web_client, "share dalian")
+    assert len(hits) >= 5 and all("share-dalian" in h for h in hits[:5])
+    assert _search(web_client, "gdp nonexistentword") == []
+
+
+def test_search_finds_words_of_quotes_and_says_so(web_client):
+    data = web_client.get("/search.json", query_string={"q": "招商活动"}).get_json()
+    assert data["results"]
+    body = web_client.get("/search", query_string={"q": "瞪羚企业18家", "lang": "en"}).get_data(as_text=True)
+    assert "In the quote" in body and "<q lang=\"zh\">" in body

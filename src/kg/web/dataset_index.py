@@ -20,10 +20,9 @@ from rdflib.namespace import OWL, SKOS
 from rdflib.term import Node
 
 from kg.config import Settings
-from kg.rdf.sparql_text import read_query
 from kg.rdf import vocab
-from kg.web import labels
-from kg.web import quotes
+from kg.rdf.sparql_text import read_query
+from kg.web import labels, quotes
 from kg.web.iris import IriMap
 
 QUERIES_DIR = Path(__file__).parent / "queries"

@@ -154,6 +154,8 @@ ZH: dict[str, str] = {
     "Open in the report reader": "在原文阅读器中打开",
     "View the passage": "查看原文段落",
     "This page": "本页",
+    "In the quote": "见于引文",
+    "Names, figures or quotes, in Chinese or English": "名称、数字或引文，中英文均可",
     "Cite this": "引用",
     "Permalink": "永久链接",
     "Publication": "出处",
