@@ -186,3 +186,108 @@ def test_search_finds_words_of_quotes_and_says_so(web_client):
     assert data["results"]
     body = web_client.get("/search", query_string={"q": "瞪羚企业18家", "lang": "en"}).get_data(as_text=True)
     assert "In the quote" in body and "<q lang=\"zh\">" in body
+
+
+# ---- facets ------------------------------------------------------------------------------------------------------
+
+
+def _facets(data: dict) -> dict[str, dict[str, dict]]:
+    return {fc["key"]: {v["value"]: v for v in fc["values"]} for fc in data["facets"]}
+
+
+def test_project_facets_have_counts_and_combine(web_client):
+    everything = web_client.get("/class/Project.json").get_json()
+    facets = _facets(everything)
+    assert {"status", "investor", "place"} <= facets.keys()
+    assert sum(v["count"] for v in facets["status"].values()) >= everything["total"]  # every project has a status
+    signed = web_client.get("/class/Project.json?status=Signed").get_json()
+    assert signed["total"] == facets["status"]["Signed"]["count"] > 0
+    assert all(any(c["iri"].endswith("#Signed") for c in r["status"]) for r in signed["rows"])
+    both = web_client.get("/class/Project.json?status=Signed&status=Started").get_json()  # one facet: OR
+    assert both["total"] == facets["status"]["Signed"]["count"] + facets["status"]["Started"]["count"]
+    place = next(k for k, v in _facets(signed)["place"].items() if v["count"] > 0)
+    narrowed = web_client.get(f"/class/Project.json?status=Signed&place={place}").get_json()  # two facets: AND
+    assert 0 < narrowed["total"] <= signed["total"]
+    assert _facets(narrowed)["status"]["Signed"]["selected"] is True
+
+
+def test_statuses_are_listed_and_sorted_in_project_order(web_client):
+    order = list(_facets(web_client.get("/class/Project.json").get_json())["status"])
+    known = [s for s in ["Signed", "Started", "UnderConstruction", "Completed", "InOperation"] if s in order]
+    assert [s for s in order if s in known] == known
+    rows = web_client.get("/class/Project.json?sort=status").get_json()["rows"]
+    ranks = [order.index(r["status"][0]["iri"].rsplit("#", 1)[1]) for r in rows if r["status"]]
+    assert ranks == sorted(ranks)
+
+
+def test_facets_work_without_javascript_as_links_and_the_page_says_what_it_shows(web_client):
+    body = web_client.get("/class/Project?status=Signed&lang=en").get_data(as_text=True)
+    assert 'aria-current="true"' in body and "Clear all filters" in body
+    assert re.search(r'href="/class/Project\?[^"]*status=Signed[^"]*status=Started', body.replace("&amp;", "&"))
+    assert re.search(r'id="member-count">\d+ / \d+<', body)
+    assert "These are the projects the report names" in body and "206" in body and "232" in body
+    assert 'href="/class/Project.csv?status=Signed' in body  # the twins keep the filter
+
+
+def test_figure_facets_kind_theme_unit_area_approximate(web_client):
+    data = web_client.get("/class/Observation.json?kind=Share&area=jinpu").get_json()
+    assert {"kind", "theme", "unit", "area", "approximate"} <= _facets(web_client.get(
+        "/class/Observation.json").get_json()).keys()
+    assert data["total"] >= 6 and all(r["kind"][0]["iri"].endswith("#Share") for r in data["rows"])
+    approx = web_client.get("/class/Observation.json?approximate=yes").get_json()
+    assert approx["total"] > 0
+
+
+@pytest.mark.parametrize("url", ["/class/Project?status=Nope", "/class/Project.json?place=atlantis",
+                                 "/class/Observation.csv?approximate=maybe", "/class/Observation?of=no-such-thing"])
+def test_bad_facet_values_are_a_400_with_a_message(web_client, url):
+    resp = web_client.get(url, headers={"Accept": "text/html"})
+    assert resp.status_code == 400
+    assert "is not a value of this facet" in resp.get_data(as_text=True) or "of=" in resp.get_data(as_text=True)
+
+
+# ---- spreadsheet-ready downloads --------------------------------------------------------------------------------
+
+
+def test_figures_csv_is_spreadsheet_ready(web_client):
+    resp = web_client.get("/class/Observation.csv?kind=Share&area=jinpu")
+    raw = resp.get_data()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark: Excel reads the Chinese right
+    assert 'filename="jinpu-kg-figures-area-jinpu-kind-Share.csv"' in resp.headers["Content-Disposition"]
+    import csv
+    import io
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows and {"figure_label", "indicator_label", "area_label", "value_as_written", "unit_as_written",
+                     "normalized_value", "normalized_unit", "period", "quote", "source",
+                     "share_of_area_label"} <= rows[0].keys()
+    row = next(r for r in rows if r["value_as_written"] == "45")
+    assert row["unit_as_written"] == "%" and row["share_of_area_label"] in ("Dalian", "大连市")
+    assert "45%" in row["quote"] and row["source"].startswith("http") and "/report#p-" in row["source"]
+
+
+def test_every_iri_column_has_a_label_beside_it(web_client):
+    import csv
+    import io
+    text = web_client.get("/class/Project.csv?lang=zh").get_data().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    header = rows[0]
+    for i, name in enumerate(header):
+        if any(r[i].startswith("https://") for r in rows[1:]) and name not in ("iri",):
+            assert header[i + 1] == name + "_label", name
+    assert "label_zh" in header and any("已签约" in r[header.index("status_label")] for r in rows[1:])
+
+
+def test_figures_xlsx(web_client):
+    import io
+
+    from openpyxl import load_workbook
+    resp = web_client.get("/class/Observation.xlsx?of=jinpu")
+    assert resp.status_code == 200 and resp.mimetype.endswith("spreadsheetml.sheet")
+    assert 'filename="jinpu-kg-figures-jinpu.xlsx"' in resp.headers["Content-Disposition"]
+    ws = load_workbook(io.BytesIO(resp.get_data())).active
+    header = [c.value for c in ws[1]]
+    gdp = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[0].endswith("/obs-gdp-2021"))
+    rec = dict(zip(header, gdp))
+    assert rec["value"] == 2529 and rec["unit_as_written"] == "亿元" and rec["normalized_value"] == 252900000000
+    assert "2529亿元" in rec["quote"]
+    assert web_client.get("/class/Project.xlsx").status_code == 404

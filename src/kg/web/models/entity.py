@@ -14,10 +14,9 @@ from rdflib.term import Node
 from kg.rdf import sparql_text as sparql_terms
 from kg.rdf import vocab
 from kg.web import charts
+from kg.web.dataset_index import Figure, Passage, Site
 from kg.web.html import Formatter, number
 from kg.web.i18n import translate
-from kg.web.dataset_index import Figure, Passage, Site
-
 
 HEADER_PROPERTIES = {str(RDF.type), str(RDFS.label), str(SKOS.altLabel), str(RDFS.comment), str(SKOS.definition),
                      str(SKOS.prefLabel)}
