@@ -291,3 +291,23 @@ def test_figures_xlsx(web_client):
     assert rec["value"] == 2529 and rec["unit_as_written"] == "亿元" and rec["normalized_value"] == 252900000000
     assert "2529亿元" in rec["quote"]
     assert web_client.get("/class/Project.xlsx").status_code == 404
+
+
+# ---- compare -----------------------------------------------------------------------------------------------------
+
+
+def test_home_compares_the_districts_shares_of_dalian_in_one_table_and_chart(web_client):
+    body = web_client.get("/?lang=en").get_data(as_text=True)
+    section = re.search(r'<section class="compare" id="shares">.*?</section>', body, re.DOTALL).group(0)
+    assert "Jinpu New District&#39;s share of Dalian" in section or "Jinpu New District's share of Dalian" in section
+    table = re.search(r'<table class="compare-table">.*?</table>', section, re.DOTALL).group(0)
+    shares = [float(x) for x in re.findall(r'class="figure-value">([\d.]+)%<', table)]
+    assert len(shares) >= 6 and shares == sorted(shares, reverse=True) and {45.0, 57.0} <= set(shares)
+    assert '<figure class="chart" id="chart-home-shares"' in section
+    assert "/class/Observation.xlsx?kind=Share&amp;area=jinpu" in section
+
+
+def test_chinese_pages_use_full_width_punctuation_in_labels(web_client):
+    body = web_client.get("/?lang=zh").get_data(as_text=True)
+    assert "全部占比数字：" in body and "全部占比数字:" not in body
+    assert "占大连市比重（%）" in body

@@ -343,13 +343,15 @@ def figure_charts(s: Site, f: Formatter, iri: str, figures: list[Figure]) -> lis
             by_unit[fig.unit].append(fig)
     candidates = []
     if growth:
-        candidates.append((len(growth), translate("Year-on-year growth", f.lang) + " (%)", growth, True, "growth"))
+        title = translate("Year-on-year growth", f.lang) + translate(" (%)", f.lang)
+        candidates.append((len(growth), title, growth, True, "growth"))
     for parent, figs in sorted(shares_of.items(), key=lambda kv: -len(kv[1])):
-        title = translate("Share of {area}", f.lang, area=s.label(parent, lang_)) + " (%)"
+        title = translate("Share of {area}", f.lang, area=s.label(parent, lang_)) + translate(" (%)", f.lang)
         candidates.append((len(figs), title, figs, False, "shares-" + (s.iris.name(parent) or "area")))
     if by_unit:
         unit, figs = max(by_unit.items(), key=lambda kv: (len(kv[1]), kv[0]))
-        candidates.append((len(figs), translate("Figures", f.lang) + f" ({unit})", figs, False, "amounts"))
+        title = translate("Figures", f.lang) + translate(" ({unit})", f.lang, unit=unit)
+        candidates.append((len(figs), title, figs, False, "amounts"))
     for n, title, figs, prefer, ident in candidates:
         if n < charts.MIN_BARS:
             continue
