@@ -311,3 +311,58 @@ def test_chinese_pages_use_full_width_punctuation_in_labels(web_client):
     body = web_client.get("/?lang=zh").get_data(as_text=True)
     assert "全部占比数字：" in body and "全部占比数字:" not in body
     assert "占大连市比重（%）" in body
+
+
+# ---- Chinese pages ------------------------------------------------------------------------------------------------
+
+# names that stay as they are in Chinese text: formats, standards, abbreviations the report itself uses
+TECHNICAL = {"SPARQL", "RDF", "JSON", "JSON-LD", "Turtle", "CSV", "OWL", "SHACL", "VoID", "GDP", "TriG", "N-Quads",
+             "N-Triples", "RDF/XML", "HTML", "Excel", "BibTeX", "CSL-JSON", "PREFIX", "IRI", "Data", "Cube",
+             "English", "Ctrl", "Enter", "Space", "PROV", "SKOS", "SDMX", "RCEP", "DUANXUN", "xlsx"}
+
+
+def english_words(html_text: str) -> list[str]:
+    """Latin words of four letters or more in the visible text, outside code, IRIs and fragments marked English."""
+    from html.parser import HTMLParser
+
+    void = {"br", "img", "input", "meta", "link", "hr", "rect", "line", "source"}
+
+    class Visible(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.stack: list[bool] = []
+            self.words: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag in void:
+                return
+            a = dict(attrs)
+            self.stack.append(tag in ("code", "pre", "script", "style", "kbd", "textarea", "title", "template")
+                              or (a.get("lang") or "").startswith("en"))
+
+        def handle_endtag(self, tag):
+            if tag not in void and self.stack:
+                self.stack.pop()
+
+        def handle_data(self, data):
+            if any(self.stack):
+                return
+            data = re.sub(r"\S*(https?://|\w:\w|/|\.\w{2,4}\b)\S*", " ", data)  # IRIs, CURIEs, paths, files
+            self.words += [w for w in re.findall(r"[A-Za-z][A-Za-z'-]{3,}", data) if w not in TECHNICAL]
+
+    parser = Visible()
+    parser.feed(html_text)
+    return parser.words
+
+
+@pytest.mark.parametrize("path", ["/", "/page/jinpu", "/page/obs-gdp-2021", "/page/p-innov-5g", "/class/Project",
+                                  "/class/Observation", "/term/Signed", "/search?q=gdp", "/report", "/downloads",
+                                  "/validation", "/page/no-such-thing"])
+def test_chinese_pages_have_no_english_left(web_client, path):
+    body = web_client.get(path + ("&" if "?" in path else "?") + "lang=zh").get_data(as_text=True)
+    assert english_words(body) == []
+
+
+def test_normalized_amounts_in_chinese_units(web_client):
+    body = web_client.get("/page/obs-gdp-2021?lang=zh").get_data(as_text=True)
+    assert "2529亿元" in body and "CNY" not in re.sub(r"<code.*?</code>|title=\"[^\"]*\"", "", body)

@@ -154,6 +154,27 @@ ZH: dict[str, str] = {
     "Open in the report reader": "在原文阅读器中打开",
     "View the passage": "查看原文段落",
     "This page": "本页",
+    "Jinpu KG: Dalian Jinpu New District in 2021": "大连金普新区2021年发展成就知识图谱",
+    "HOME_LEDE": "一份报纸专题报道中的每一个数字、实体和关系，中英双语，均可追溯到报道原文的逐字引文。可浏览、搜索、用 SPARQL 查询，并以 RDF 下载。",
+    "HOME_PROVENANCE": "数据来自{report}（2022年1月）。报道中的每个数字是一个观测值（RDF Data Cube），每个实体、数字和关系都以 {prov} 指向报道中的一段逐字原文，并带有字符位置。共 {passages} 段原文、{figures} 个数字。构建时经过 SHACL 校验并做了 OWL 2 RL 推理，推理得出的陈述在页面上单独标明。",
+    "a newspaper special report": "一篇报纸专题报道",
+    "Skip to content": "跳到正文",
+    "LANGUAGE_SWITCH": "English",
+    "HTML_LANG": "zh-Hans",
+    "Counts include members whose type was inferred (a District is also a Place).": "成员数包括经推理得出类型的成员（区也是地点）。",
+    "Named graphs": "命名图",
+    "The default graph is the union of these three named graphs; the TriG and N-Quads files keep them apart.":
+        "默认图是以下三个命名图的并集；TriG 和 N-Quads 文件保留了命名图。",
+    "also as": "亦即",
+    "Usage": "用法",
+    "query its statements": "查询",
+    "term page": "条目页",
+    "Sources": "来源文件",
+    "ontology": "本体",
+    "asserted": "断言",
+    "union": "合计",
+    "The SHACL report as the validator writes it (in English):": "SHACL 校验器输出的报告原文（英文）：",
+    "PARSER_NOTE": "解析器的原始信息（英文）：",
     ": ": "：",
     " (%)": "（%）",
     " ({unit})": "（{unit}）",
@@ -210,6 +231,26 @@ ZH: dict[str, str] = {
 }
 
 
+# unit notations (skos:notation of the data's units) as Chinese writes them after a number
+UNIT_ZH: dict[str, str] = {"CNY": "元", "USD": "美元", "persons": "人", "visits": "人次", "count": "个", "m2": "平方米",
+                           "m": "米", "a": "年", "h": "小时", "d": "天", "x": "倍", "rank": "位"}
+
+
+# Interface strings too long to be their own English keys: the English text
+EN: dict[str, str] = {
+    "HOME_LEDE": "Every figure, entity and relation of a Chinese newspaper report on Dalian Jinpu New District's 2021 "
+                 "results, in Chinese and English, each traceable to its verbatim quote in the report. Browse it, search "
+                 "it, query it with SPARQL, download it as RDF.",
+    "HOME_PROVENANCE": "The data come from {report} (January 2022). Every number in it is an observation (RDF Data "
+                       "Cube); every entity, figure and relation points with {prov} to a verbatim passage of the "
+                       "report, with its character offsets: {passages} passages, {figures} figures. The build "
+                       "validates the data with SHACL and adds OWL 2 RL inferences, which the pages mark as inferred.",
+    "LANGUAGE_SWITCH": "中文",
+    "HTML_LANG": "en",
+    "PARSER_NOTE": "",
+}
+
+
 def translate(text: str, lang: str, **values: object) -> str:
-    out = ZH.get(text, text) if lang == "zh" else text
+    out = ZH.get(text, text) if lang == "zh" else EN.get(text, text)
     return out.format(**values) if values else out

@@ -6,15 +6,15 @@ import time
 from urllib.parse import urlencode
 
 from flask import Response, g, render_template, request
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from kg.sparql.errors import message_of, status_of
 from kg.store.base import ExecutionError
 from kg.web import i18n
+from kg.web.dataset_index import Site, site
 from kg.web.html import Formatter
 from kg.web.linked_data import head_links, link_header
-from kg.web.dataset_index import Site, site
 
 MAX_PARAM = 500  # characters of any query-string value we accept (q=, sort=, ...); the SPARQL text has its own cap
 
@@ -40,6 +40,11 @@ def fmt() -> Formatter:
 
 def _(text: str, **values: object) -> str:
     return i18n.translate(text, lang(), **values)
+
+
+def _m(text: str, **values: object) -> Markup:
+    """An interface string with markup in its values (links, code): the string escaped, the values as they are."""
+    return Markup(escape(i18n.translate(text, lang()))).format(**values)
 
 
 def before_request() -> None:
@@ -79,6 +84,8 @@ def context() -> dict:
     s: Site = site()
     return {
         "_": _,
+        "_m": _m,
+        "markup": Markup,
         "lang": lang(),
         "other_lang": i18n.other(lang()),
         "switch_url": switch_url,

@@ -34,6 +34,11 @@ class Citation:
     accessed: date
     lang: str
 
+    @property
+    def english_title_note(self) -> str | None:
+        """The report's English title, shown beside the Chinese one on English pages only."""
+        return self.report_title_en if self.lang == "en" and self.report_title_zh else None
+
     # ---- formats ---------------------------------------------------------------------------------------------------
 
     def plain(self) -> str:
