@@ -276,3 +276,21 @@ def test_axe_finds_no_serious_accessibility_problem(page, kind, lang):
         .filter(v => v.impact === 'serious' || v.impact === 'critical')
         .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))""")
     assert violations == []
+
+
+@pytest.mark.parametrize("path", ["/", "/page/jinpu", "/page/obs-gdp-2021", "/class/Observation", "/report",
+                                  "/search?q=gdp"])
+def test_chinese_text_on_english_pages_is_marked_as_chinese(page, path):
+    page.goto(path + ("&" if "?" in path else "?") + "lang=en")
+    unmarked = page.evaluate("""() => { const out = [];
+        const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        let n;
+        while ((n = walk.nextNode())) {
+          if (!/[\\u3400-\\u9fff]/.test(n.textContent)) continue;
+          const el = n.parentElement;
+          if (el.closest('svg, script, style, template, textarea, .CodeMirror')) continue;
+          if (!(el.closest('[lang]') || document.documentElement).getAttribute('lang').startsWith('zh'))
+            out.push(n.textContent.trim().slice(0, 30));
+        }
+        return out; }""")
+    assert unmarked == []

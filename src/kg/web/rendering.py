@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from kg.sparql.errors import message_of, status_of
 from kg.store.base import ExecutionError
-from kg.web import i18n
+from kg.web import i18n, langmark
 from kg.web.dataset_index import Site, site
 from kg.web.html import Formatter
 from kg.web.linked_data import head_links, link_header
@@ -101,6 +101,8 @@ def render(template: str, *, status: int = 200, alternates: list[tuple[str, str,
     """Render a page; its machine twins go both in <link rel=alternate> and in the Link header."""
     alternates = alternates or []
     html = render_template(template, alternates=head_links(alternates), **context(), **values)
+    if lang() == "en":  # Chinese fragments on English pages get lang="zh"
+        html = langmark.mark_chinese(html)
     resp = Response(html, status=status, mimetype="text/html")
     if alternates:
         resp.headers["Link"] = link_header(alternates)
