@@ -198,15 +198,43 @@ def test_language_switch_persists(page):
     assert page.locator("h1").inner_text() == "Dalian"
 
 
-@pytest.mark.parametrize("path", ["/", "/page/jinpu", "/query?name=03-projects", "/report", "/class/Observation",
-                                  "/page/def"])
-def test_phone_width_needs_no_sideways_scrolling(browser, live_server, path):
-    context = browser.new_context(viewport={"width": 375, "height": 800}, base_url=live_server, is_mobile=True)
+PHONE_PAGES = ["/", "/page/jinpu", "/page/obs-gdp-2021", "/page/p-innov-5g", "/query?name=03-projects", "/report",
+               "/class/Observation", "/class/Project", "/class/", "/page/def", "/search?q=gdp", "/downloads",
+               "/validation"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("path", PHONE_PAGES)
+def test_phone_width_needs_no_sideways_scrolling(browser, live_server, path, lang):
+    context = browser.new_context(viewport={"width": 360, "height": 780}, base_url=live_server, is_mobile=True)
     pg = context.new_page()
-    pg.goto(path)
+    pg.goto(path + ("&" if "?" in path else "?") + "lang=" + lang)
     width = pg.evaluate("document.documentElement.scrollWidth")
+    header = pg.evaluate("document.querySelector('header.site').getBoundingClientRect().height")
+    small = pg.evaluate("""() => [...document.querySelectorAll('main *, header *')].filter(e => e.childNodes.length
+        && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()) && e.getClientRects().length
+        && !e.closest('svg') && parseFloat(getComputedStyle(e).fontSize) < 12).map(e => e.tagName + '.' + e.className)""")
     context.close()
-    assert width <= 375
+    assert width <= 360
+    assert header <= 100  # a compact header: one line of brand, search and language, one of sections
+    assert small == []  # 12 px minimum
+
+
+def test_figure_tables_become_cards_on_a_phone(browser, live_server):
+    context = browser.new_context(viewport={"width": 360, "height": 780}, base_url=live_server, is_mobile=True)
+    pg = context.new_page()
+    pg.goto("/page/jinpu?lang=en")
+    table = pg.locator("table.figures")
+    card = pg.locator("table.figures tbody tr:not(.group-row)").first
+    box = card.bounding_box()
+    assert table.evaluate("t => t.scrollWidth") <= 360
+    assert box is not None and box["width"] <= 360
+    value = card.locator("td[data-label=Value]")
+    assert value.is_visible() and "亿元" in value.inner_text()
+    assert card.locator("td[data-label=Source] a").is_visible()  # the quote is on screen, not off to the right
+    label = value.evaluate("td => getComputedStyle(td, '::before').content")
+    context.close()
+    assert label == '"Value"'
 
 
 def test_pages_load_nothing_from_elsewhere(page, live_server):

@@ -12,8 +12,8 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
-from kg.web.i18n import UNIT_ZH, translate
 from kg.web.dataset_index import Figure, Site
+from kg.web.i18n import UNIT_ZH, translate
 
 NUMERIC = {XSD.decimal, XSD.integer, XSD.double, XSD.float, XSD.nonNegativeInteger, XSD.positiveInteger, XSD.int,
            XSD.long}
@@ -150,7 +150,9 @@ class Formatter:
         if unit.endswith(("unit-ratio", "unit-times", "unit-rank")):
             return ""
         notation = self.site.notations.get(unit)
-        return humanize(fig.norm_value, notation, self.lang)
+        text = humanize(fig.norm_value, notation, self.lang)
+        as_written = f"{fig.written or number(fig.value)}{fig.unit or ''}"
+        return "" if text.replace(" ", "") == as_written.replace(" ", "") else text  # 2529亿元 says it already
 
     def _growth(self, fig: Figure) -> str:
         written = fig.written or number(fig.value)
