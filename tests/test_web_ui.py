@@ -366,3 +366,25 @@ def test_chinese_pages_have_no_english_left(web_client, path):
 def test_normalized_amounts_in_chinese_units(web_client):
     body = web_client.get("/page/obs-gdp-2021?lang=zh").get_data(as_text=True)
     assert "2529亿元" in body and "CNY" not in re.sub(r"<code.*?</code>|title=\"[^\"]*\"", "", body)
+
+
+def test_query_results_as_csv_with_labels_beside_iris(web_client):
+    import csv
+    import io
+    body = web_client.get("/query?name=03-projects&lang=en").get_data(as_text=True)
+    link = next(h.replace("&amp;", "&") for h in re.findall(r'href="(/query\.csv\?[^"]+)"', body))
+    resp = web_client.get(link + "&lang=zh")
+    assert resp.status_code == 200 and resp.get_data().startswith(b"\xef\xbb\xbf")
+    assert 'filename="jinpu-kg-query-03-projects.csv"' in resp.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(resp.get_data().decode("utf-8-sig"))))
+    assert rows and "project_label" in rows[0] and rows[0]["project"].startswith(BASE)
+    assert all(r["project_label"] for r in rows)
+    assert web_client.get("/query.csv", query_string={"query": "SELECT nonsense {"}).status_code == 400
+    assert web_client.get("/query.csv", query_string={"query": "ASK {}"}).status_code == 400
+
+
+def test_entity_pages_offer_their_figures_as_csv_and_excel(web_client):
+    body = web_client.get("/page/jinpu").get_data(as_text=True)
+    assert 'href="/class/Observation.csv?of=jinpu"' in body and 'href="/class/Observation.xlsx?of=jinpu"' in body
+    data = web_client.get("/class/Observation.json?of=jinpu").get_json()
+    assert data["total"] >= 20 and any(r["iri"].endswith("/obs-gdp-2021") for r in data["rows"])

@@ -10,6 +10,7 @@ files the pages run (queries/) and the example queries (examples/ with examples.
     /class/, /class/<Local>        pages/classes.py    classes and their members (sortable; .json .csv twins)
     /search, /search.json          pages/search.py     label search, HTML and JSON
     /query                         pages/query.py      SPARQL editor (YASGUI), example queries, results with downloads
+    /query.csv                     pages/query.py      a query's results as CSV with a label beside every IRI
     /query/terms.json              pages/query.py      what the editor completes: prefixes, classes, properties, entities
     /cite/<name>.txt|.bib|.json    pages/cite.py       how to cite it: plain text, BibTeX, CSL-JSON
     /report, /report.json          pages/report.py     the source report, every passage that produced a fact highlighted
@@ -56,6 +57,7 @@ ROUTES = [
     ("/search.json", search.search_json),
     ("/query", query.query_page),  # also POST, for queries too long for a URL
     ("/query/terms.json", query.terms_json),
+    ("/query.csv", query.labelled_csv),
     ("/report", report.report),
     ("/cite/<path:name>", cite.cite),
     ("/report.json", report.report_json),

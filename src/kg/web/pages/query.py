@@ -10,6 +10,7 @@ User queries run through kg.sparql.run_user_query, so they get the endpoint's ch
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -86,6 +87,9 @@ def query_page() -> Response:
     if outcome and not outcome.error:
         formats = GRAPH_FORMATS if outcome.kind == "graph" else SELECT_FORMATS
         downloads = [(f"/sparql?{urlencode({'query': text, 'format': code})}", title) for code, title in formats]
+        if outcome.kind == "select":
+            args = {"query": text, **({"name": chosen.name} if chosen else {})}
+            downloads.append((f"/query.csv?{urlencode(args)}", _("CSV with labels")))
     return render(
         "query.html",
         status=status,
@@ -124,3 +128,37 @@ def editor_terms(s) -> dict:
 
     return {"endpoint": "/sparql", "prefixes": s.prefixes, "classes": described(sorted(s.classes)),
             "properties": described(sorted(s.properties | used)), "entities": entities}
+
+
+def labelled_csv() -> Response:
+    """GET /query.csv?query=: the results for a spreadsheet: UTF-8 with a byte-order mark, every IRI column followed
+    by a column of its labels in the page's language (the endpoint's text/csv is the standard SPARQL CSV, IRIs only)."""
+    from rdflib import URIRef
+
+    from kg.web.models.exports import csv_response
+
+    s = site()
+    text = request.values.get("query") or ""
+    if len(text.encode("utf-8")) > s.settings.max_query_bytes:
+        raise PageError(413, f"The query is longer than {s.settings.max_query_bytes} bytes.")
+    text, _declared = declare_prefixes(text, s.prefixes)
+    outcome = run(text)
+    if outcome.error:
+        raise PageError(outcome.status, outcome.error)
+    if outcome.kind != "select":
+        raise PageError(400, _("Only SELECT results are offered as a CSV with labels."))
+    iri_vars = [v for v in outcome.variables if any(isinstance(r.get(v), URIRef) for r in outcome.rows)]
+    header = []
+    for v in outcome.variables:
+        header += [v, f"{v}_label"] if v in iri_vars else [v]
+    rows = []
+    for r in outcome.rows:
+        line = []
+        for v in outcome.variables:
+            node = r.get(v)
+            line.append("" if node is None else str(node))
+            if v in iri_vars:
+                line.append(s.label(str(node), lang()) if isinstance(node, URIRef) else "")
+        rows.append(line)
+    chosen = re.sub(r"[^A-Za-z0-9-]", "", request.values.get("name", ""))[:60]
+    return csv_response(header, rows, f"jinpu-kg-query{'-' + chosen if chosen else ''}.csv")
