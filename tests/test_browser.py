@@ -265,12 +265,22 @@ def test_screenshots(browser, live_server, tmp_path):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server, locale="en-US")
     pg = context.new_page()
     for path, name, full in (("/?lang=en", "home.png", True), ("/page/jinpu?lang=en", "entity-jinpu.png", False),
-                             ("/query?name=03-projects&lang=en", "query.png", False)):
+                             ("/query?name=03-projects&lang=en", "query.png", False),
+                             ("/page/obs-gdp-2021?lang=en", "cite.png", False),
+                             ("/class/Project?status=Signed&lang=en", "facets.png", False)):
         pg.goto(path)
         pg.wait_for_load_state("networkidle")
         pg.screenshot(path=str(out / name), full_page=full)
         assert (out / name).stat().st_size > 20_000
     context.close()
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, base_url=live_server, is_mobile=True)
+    pg = phone.new_page()
+    pg.goto("/page/jinpu?lang=zh")
+    pg.wait_for_load_state("networkidle")
+    pg.locator("table.figures").scroll_into_view_if_needed()
+    pg.screenshot(path=str(out / "phone-figures-zh.png"))
+    assert (out / "phone-figures-zh.png").stat().st_size > 20_000
+    phone.close()
 
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"  # axe-core from npm, for the tests only
@@ -322,3 +332,80 @@ def test_chinese_text_on_english_pages_is_marked_as_chinese(page, path):
         }
         return out; }""")
     assert unmarked == []
+
+
+# ---- the personas' tasks, each at most two clicks from the home page, in both languages, on desktop and phone ----
+
+VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=[(lang, device) for lang in ("en", "zh") for device in VIEWPORTS],
+                ids=lambda p: f"{p[0]}-{p[1]}")
+def persona(request, browser, live_server):
+    lang, device = request.param
+    context = browser.new_context(viewport=VIEWPORTS[device], base_url=live_server, is_mobile=device == "phone",
+                                  locale="zh-CN" if lang == "zh" else "en-US")
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    context.set_default_timeout(15000)
+    pg = context.new_page()
+    pg.goto(f"/?lang={lang}")  # the language is remembered from here on
+    yield pg, lang
+    context.close()
+
+
+def test_journalist_cites_a_figure_in_two_clicks(persona):
+    page, lang = persona
+    page.locator("#headline .card a.big").first.click()  # 1: the GDP figure
+    page.wait_for_url(re.compile(r"/page/obs-gdp-2021"))
+    box = page.locator("#cite")
+    assert box.is_visible()
+    assert page.locator("#permalink").input_value() == BASE + "id/obs-gdp-2021"
+    assert "2529亿元" in box.locator("q[lang=zh]").first.inner_text()
+    assert "2022-01" in box.inner_text() and "大连金普新区2021年发展成就专题报道" in box.inner_text()
+    page.locator("button.copy[data-copy='#permalink']").click()  # 2: copy the permalink
+    assert page.evaluate("navigator.clipboard.readText()") == BASE + "id/obs-gdp-2021"
+    bib = requests.get(page.url.split("/page/")[0] + "/cite/obs-gdp-2021.bib").text
+    assert bib.startswith("@misc{jinpukg-obs-gdp-2021,")
+    # the figure's page quotes its own sentence, whole
+    assert "地区生产总值2529亿元" in page.locator(".figure-card blockquote").first.inner_text()
+
+
+def test_economist_compares_shares_of_dalian_and_exports_them(persona):
+    page, lang = persona
+    table = page.locator("#shares table.compare-table")  # on the home page itself
+    assert table.is_visible()
+    shares = [float(re.sub(r"[^\d.]", "", t)) for t in table.locator("td.num").all_inner_texts()]
+    assert len(shares) >= 6 and shares == sorted(shares, reverse=True)
+    assert page.locator("#chart-home-shares svg").count() == 1
+    with page.expect_download() as download:
+        page.locator("#shares a[href*='Observation.xlsx']").click()  # 1: the shares as a spreadsheet
+    assert download.value.suggested_filename == "jinpu-kg-figures-area-jinpu-kind-Share.xlsx"
+
+
+def test_analyst_filters_projects_in_two_clicks(persona):
+    page, lang = persona
+    page.locator('.class-list a[href="/class/Project"]').click()  # 1: the projects
+    page.wait_for_url(re.compile(r"/class/Project"))
+    assert page.locator("#class-note").is_visible()  # these are the projects the report names, against 206 / 232
+    signed = page.locator('#facets [data-facet=status] a[href*="status=Signed"]')
+    if not signed.is_visible():
+        page.locator("#facets [data-facet=status] summary").click()
+    count = int(signed.locator(".count").inner_text()) if signed.locator(".count").count() else None
+    signed.click()  # 2: only the signed ones
+    page.wait_for_url(re.compile(r"status=Signed"))
+    rows = page.locator("table.members tbody tr")
+    assert rows.count() > 0 and (count is None or rows.count() == count)
+    status_cells = page.locator("table.members tbody tr td:nth-child(2)").all_inner_texts()
+    assert all(t.strip() in ("Signed", "已签约") for t in status_cells)
+    assert page.locator("aside.machine a[href*='Project.csv?status=Signed']").count() == 1
+
+
+def test_developer_runs_an_example_query_in_two_clicks(persona):
+    page, lang = persona
+    page.locator("header.site nav a[href='/query']").click()  # 1: the query page
+    page.wait_for_selector(".yasqe .CodeMirror")
+    page.locator(".canned a[href='/query?name=05-shares-of-dalian']").click()  # 2: an example
+    page.wait_for_selector("table.results-table")
+    assert page.locator("table.results-table tbody tr").count() >= 6
+    assert page.locator("table.results-table td a").first.inner_text().strip()  # labelled, linked cells
+    assert page.locator(".results-filter").is_visible()
