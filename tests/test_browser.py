@@ -354,7 +354,7 @@ def persona(request, browser, live_server):
 
 
 def test_journalist_cites_a_figure_in_two_clicks(persona):
-    page, lang = persona
+    page, _lang = persona
     page.locator("#headline .card a.big").first.click()  # 1: the GDP figure
     page.wait_for_url(re.compile(r"/page/obs-gdp-2021"))
     box = page.locator("#cite")
@@ -371,7 +371,7 @@ def test_journalist_cites_a_figure_in_two_clicks(persona):
 
 
 def test_economist_compares_shares_of_dalian_and_exports_them(persona):
-    page, lang = persona
+    page, _lang = persona
     table = page.locator("#shares table.compare-table")  # on the home page itself
     assert table.is_visible()
     shares = [float(re.sub(r"[^\d.]", "", t)) for t in table.locator("td.num").all_inner_texts()]
@@ -383,7 +383,7 @@ def test_economist_compares_shares_of_dalian_and_exports_them(persona):
 
 
 def test_analyst_filters_projects_in_two_clicks(persona):
-    page, lang = persona
+    page, _lang = persona
     page.locator('.class-list a[href="/class/Project"]').click()  # 1: the projects
     page.wait_for_url(re.compile(r"/class/Project"))
     assert page.locator("#class-note").is_visible()  # these are the projects the report names, against 206 / 232
@@ -401,7 +401,7 @@ def test_analyst_filters_projects_in_two_clicks(persona):
 
 
 def test_developer_runs_an_example_query_in_two_clicks(persona):
-    page, lang = persona
+    page, _lang = persona
     page.locator("header.site nav a[href='/query']").click()  # 1: the query page
     page.wait_for_selector(".yasqe .CodeMirror")
     page.locator(".canned a[href='/query?name=05-shares-of-dalian']").click()  # 2: an example
