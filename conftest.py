@@ -4,5 +4,6 @@ registered in this list (tests/conftest.py holds the shared server fixtures)."""
 pytest_plugins = [
     "tests.fixtures_build",
     "tests.fixtures_oxigraph",
+    "tests.fixtures_virtuoso",
     "tests.fixtures_web",
 ]

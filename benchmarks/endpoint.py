@@ -25,7 +25,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,10 +38,11 @@ from urllib.parse import quote, urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-import pyoxigraph as ox
+import pyoxigraph as ox  # noqa: E402 - the imports below come after the path to the checkout
 
-from kg.config import load_settings
-from kg.rdf.sparql_text import iri, string
+from kg.config import load_settings  # noqa: E402
+from kg.rdf.sparql_text import iri, string  # noqa: E402
+from kg.testing import free_port  # noqa: E402
 
 QUERIES = Path(__file__).parent / "queries"
 JSON = "application/sparql-results+json"
@@ -72,12 +72,6 @@ class Stats:
     @property
     def throughput(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(port: int, path: str, process: subprocess.Popen, timeout: float = 120.0) -> float:

@@ -11,119 +11,16 @@ The server is started without --union-default-graph on purpose: the app must pre
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import pytest
-import requests
 
 from kg.config import Settings
+from kg.testing import OxigraphServer, oxigraph_command
 
-# A runaway query (a test of the app's own time limit, say) is stopped by the server too, so it cannot keep a core.
-SERVER_TIMEOUT_S = 10
-# The server stands in for a store on a machine of its own: at a lower CPU priority, work it goes on with after the
-# app gave up (a runaway query, until SERVER_TIMEOUT_S) cannot starve the app under test on a small CI machine.
-SERVER_NICENESS = 10
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def oxigraph_command() -> str | None:
-    return shutil.which("oxigraph")
-
-
-class OxigraphServer:
-    """One `oxigraph serve` process; can be killed and started again on the same port and data folder."""
-
-    def __init__(self, location: Path, port: int | None = None):
-        self.location = location
-        self.port = port or free_port()
-        self.process: subprocess.Popen | None = None
-        self.log = location.parent / f"{location.name}.log"
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def query_url(self) -> str:
-        return self.base + "/query"
-
-    def start(self, timeout: float = 15.0) -> OxigraphServer:
-        command = oxigraph_command()
-        if command is None:
-            pytest.skip("the `oxigraph` server command is not installed (pip install oxigraph)")
-        with open(self.log, "ab") as log:
-            nice = ["nice", "-n", str(SERVER_NICENESS)] if shutil.which("nice") else []  # before exec: every thread
-            self.process = subprocess.Popen(
-                [
-                    *nice,
-                    command,
-                    "serve",
-                    "--location",
-                    str(self.location),
-                    "--bind",
-                    f"127.0.0.1:{self.port}",
-                    "--timeout-s",
-                    str(SERVER_TIMEOUT_S),
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"oxigraph serve exited with {self.process.returncode}: {self.log.read_text()}")
-            try:
-                if requests.post(self.query_url, data={"query": "ASK {}"}, timeout=1).ok:
-                    return self
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"oxigraph serve did not answer on port {self.port} within {timeout}s")
-
-    def kill(self) -> None:
-        """Stop the server at once, as a crash would (SIGKILL)."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(10)
-        self.process = None
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self.process = None
-
-    def restart(self) -> None:
-        self.kill()
-        self.start()
-
-    def settings(self, base: Settings, **overrides) -> Settings:
-        """The given settings pointed at this server."""
-        return replace(base, store=self.query_url, **overrides)
-
-    def dump(self) -> bytes:
-        """Everything the server holds, as N-Quads (sorted lines, so two dumps compare)."""
-        r = requests.get(self.base + "/store", headers={"Accept": "application/n-quads"}, timeout=30)
-        r.raise_for_status()
-        return b"\n".join(sorted(r.content.splitlines()))
+# oxigraph serve runs with a --timeout-s of its own (kg.testing.OxigraphServer), so a runaway query is stopped by
+# the server too and cannot keep a core.
 
 
 @pytest.fixture(scope="session")
@@ -132,6 +29,8 @@ def oxigraph_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     servers: list[OxigraphServer] = []
 
     def start() -> OxigraphServer:
+        if oxigraph_command() is None:
+            pytest.skip("the `oxigraph` server command is not installed (pip install oxigraph)")
         folder = tmp_path_factory.mktemp("oxigraph")
         server = OxigraphServer(folder / "db").start()
         servers.append(server)
@@ -158,9 +57,11 @@ def remote_settings(oxigraph_server: OxigraphServer, build_settings: Settings) -
     return oxigraph_server.settings(build_settings)
 
 
-# Test ids: "embedded" and "remote", so that `pytest -k remote` runs every suite on the remote store too.
-# KG_TEST_BACKENDS=embedded (or =remote) runs the live-server and page suites on one backend only.
-BACKENDS = [b for b in os.environ.get("KG_TEST_BACKENDS", "embedded,remote").split(",") if b.strip()]
+# Test ids: "embedded", "remote" (Oxigraph) and "virtuoso", so that `pytest -k remote` runs every suite on the
+# Oxigraph server too and `-k virtuoso` on Virtuoso (tests/fixtures_virtuoso.py).
+# KG_TEST_BACKENDS=embedded (or =remote, =virtuoso, a comma-separated list) runs the live-server and page suites on
+# those backends only.
+BACKENDS = [b for b in os.environ.get("KG_TEST_BACKENDS", "embedded,remote,virtuoso").split(",") if b.strip()]
 
 
 @dataclass(frozen=True)
@@ -181,13 +82,17 @@ class StoreChoice:
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def kg_store(request: pytest.FixtureRequest) -> StoreChoice:
-    """Each backend in turn: "embedded", then "remote" (the shared Oxigraph server, loaded with the session's build).
+    """Each backend in turn: "embedded", "remote" (the shared Oxigraph server) and "virtuoso" (the shared Virtuoso
+    server), the servers loaded with the session's build.
 
     The live-server fixtures (tests/conftest.py) and the web app fixture (tests/fixtures_web.py) take this one, so
     every test that uses them runs once per backend."""
     if request.param == "embedded":
         return StoreChoice("embedded", "embedded")
+    if request.param == "virtuoso":
+        virtuoso = request.getfixturevalue("virtuoso_server")
+        return StoreChoice("virtuoso", virtuoso.query_url)
     if request.param != "remote":
-        raise ValueError(f"KG_TEST_BACKENDS: unknown backend {request.param!r} (embedded, remote)")
+        raise ValueError(f"KG_TEST_BACKENDS: unknown backend {request.param!r} (embedded, remote, virtuoso)")
     server: OxigraphServer = request.getfixturevalue("oxigraph_server")
     return StoreChoice("remote", server.query_url)

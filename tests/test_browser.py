@@ -213,7 +213,8 @@ def test_phone_width_needs_no_sideways_scrolling(browser, live_server, path, lan
     header = pg.evaluate("document.querySelector('header.site').getBoundingClientRect().height")
     small = pg.evaluate("""() => [...document.querySelectorAll('main *, header *')].filter(e => e.childNodes.length
         && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()) && e.getClientRects().length
-        && !e.closest('svg') && parseFloat(getComputedStyle(e).fontSize) < 12).map(e => e.tagName + '.' + e.className)""")
+        && !e.closest('svg') && parseFloat(getComputedStyle(e).fontSize) < 12)
+        .map(e => e.tagName + '.' + e.className)""")
     context.close()
     assert width <= 360
     assert header <= 100  # a compact header: one line of brand, search and language, one of sections

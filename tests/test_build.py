@@ -27,7 +27,8 @@ HEADER = """@prefix jp: <def#> . @prefix jpr: <id/> .
 """
 
 GOOD_FIGURE = HEADER + """
-jpr:p-test a jp:Passage ; jp:exact "完成全口径税收598.37亿元" .
+jpr:p-test a jp:Passage ; jp:exact "全口径税收598.37亿元" ;
+    jp:translation "total tax revenue (all categories) of 59.837 billion yuan"@en .
 jpr:obs-test a jp:Observation ;
     rdfs:label "测试"@zh , "Test"@en ;
     jp:indicator jpr:ind-tax-revenue ; jp:refArea jpr:jinpu ; jp:refPeriod "2021"^^xsd:gYear ;
@@ -69,7 +70,7 @@ def test_a_correct_figure_validates(project: Settings) -> None:
                      id="missing-unit"),
         pytest.param(('"Test"@en', '"Test"@de'), ["obs-test", "label", "Chinese (@zh) and one in English"],
                      id="label-not-english"),
-        pytest.param(("598.37亿元\" .", "598.38亿元\" ."), ["p-test", "does not occur verbatim in the source"],
+        pytest.param(("598.37亿元\" ;", "598.38亿元\" ;"), ["p-test", "does not occur verbatim in the source"],
                      id="quote-not-in-source"),
         pytest.param(('jp:valueAsWritten "598.37"', 'jp:valueAsWritten "598.3"'),
                      ["obs-test", "does not match the value as written"], id="value-not-as-written"),
@@ -83,6 +84,10 @@ def test_a_correct_figure_validates(project: Settings) -> None:
                      ["obs-test", "refArea", "MaxCount", "exactly one reference area"], id="two-areas"),
         pytest.param(("prov:wasDerivedFrom jpr:p-test .", "."), ["obs-test", "wasDerivedFrom", "jp:Passage"],
                      id="no-provenance"),
+        pytest.param(('jp:translation "total tax revenue (all categories) of 59.837 billion yuan"@en',
+                      'jp:section "x"'),
+                     ["p-test", "translation", "English translation of its quote"], id="passage-without-translation"),
+        pytest.param(('billion yuan"@en', 'billion yuan"@zh'), ["p-test", "translation"], id="translation-not-english"),
     ],
 )
 def test_broken_figure_fails_with_a_report_naming_node_constraint_and_message(
@@ -229,3 +234,30 @@ def test_pruned_reasoning_infers_what_reasoning_over_everything_infers() -> None
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(everything)
     full = {t for t in everything if t not in sources.data and t not in sources.ontology and not _trivial(*t)}
     assert set(ours) == full
+
+
+def test_two_passages_with_the_same_span_fail_the_build(project: Settings) -> None:
+    """Two passages quoting the same characters would make pages cite the wrong one (the headline clause did)."""
+    write_data(project, GOOD_FIGURE + """
+jpr:p-test-again a jp:Passage ; jp:exact "全口径税收598.37亿元" ; jp:translation "the same"@en .
+""")
+    result = run(project)
+    assert not result.conforms
+    assert "same span" in result.report_text and "p-test-again" in result.report_text
+
+
+def test_a_unit_the_quote_does_not_have_fails_the_build(project: Settings) -> None:
+    write_data(project, GOOD_FIGURE.replace('jp:unitAsWritten "亿元"', 'jp:unitAsWritten "亿美元"'))
+    result = run(project)
+    assert not result.conforms
+    assert "unit as written '亿美元' does not appear" in result.report_text
+
+
+def test_an_agent_must_be_an_organization_area_or_zone(project: Settings) -> None:
+    write_data(project, GOOD_FIGURE + """
+jpr:prog-test a jp:Program ; rdfs:label "测试"@zh , "Test"@en ; prov:wasDerivedFrom jpr:p-test ;
+    jp:implementedBy jpr:ind-tax-revenue .
+""")
+    result = run(project)
+    assert not result.conforms
+    assert "jp:AdministrativeArea (the district)" in result.report_text

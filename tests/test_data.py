@@ -269,3 +269,175 @@ def test_data_files_are_split_by_theme() -> None:
     for path in (PROJECT_ROOT / "data").glob("*.ttl"):
         # IRIs are relative to the one base setting, never spelled out in a data file
         assert DEFAULT_BASE_IRI not in path.read_text(encoding="utf-8"), path
+
+
+# --- Defects of issue 12, each as a check of its kind -------------------------------------------------------------
+
+REPORT_YEAR, PUBLISHED = 2021, "2022-01"  # the year the report is about; its publication month
+
+
+def test_no_period_later_than_the_report_unless_planned(data: Graph) -> None:
+    """A figure of a year after the report's own is a plan, or a fact the report dates in its publication month."""
+    problems = []
+    for obs in observations(data):
+        year = int(str(data.value(obs, JP.refPeriod)))
+        planned = data.value(obs, JP.planned) == Literal(True)
+        as_of = str(data.value(obs, JP.asOf) or "")
+        if year > int(PUBLISHED[:4]) or (year > REPORT_YEAR and not planned and not as_of.startswith(PUBLISHED)):
+            problems.append(f"{obs}: period {year}, planned={planned}, asOf={as_of!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_planned_figures_have_indicators_of_their_own(data: Graph) -> None:
+    """A target never shares its indicator with achieved figures, so a query for an area's GDP never returns one."""
+    planned = {o for o in observations(data) if data.value(o, JP.planned) == Literal(True)}
+    achieved_indicators = {data.value(o, JP.indicator) for o in observations(data) if o not in planned}
+    mixed = [f"{o}: {data.value(o, JP.indicator)}" for o in planned if data.value(o, JP.indicator) in achieved_indicators]
+    assert not mixed, "\n".join(mixed)
+
+
+def test_every_unit_as_written_stands_in_its_quote(data: Graph) -> None:
+    problems = [f"{o}: {data.value(o, JP.unitAsWritten)!s} not in {quotes_of(data, o)}" for o in observations(data)
+                if not any(str(data.value(o, JP.unitAsWritten)) in q for q in quotes_of(data, o))]
+    assert not problems, "\n".join(problems)
+
+
+# The words of a quote that support each status; a status is checked against the quotes of the node that has it.
+STATUS_WORDS = {
+    "Signed": ("签约", "签署", "签订"),
+    "Started": ("开工", "启动"),
+    "UnderConstruction": ("建设", "推进"),
+    "InOperation": ("运营", "投产", "投用", "上线", "运行", "开通", "运作", "推行", "推出"),
+    "Completed": ("建成", "完成"),
+    "BasicallyCompleted": ("基本建成",),
+    "UnderNegotiation": ("在谈",),
+    "InReserve": ("储备",),
+    "Approved": ("获批", "批复", "批准"),
+    "Established": ("成立", "组建", "建立", "搭建", "设立", "推出"),
+    "MovedIn": ("入驻",),
+    "BeingUpgraded": ("迭代升级",),
+}
+
+
+def test_statuses_match_the_words_of_the_quote(data: Graph) -> None:
+    problems = []
+    for s, status in data.subject_objects(JP.status):
+        name = str(status).removeprefix(str(JP))
+        quotes = quotes_of(data, s)
+        if name == "Planned":
+            if data.value(s, JP.planned) != Literal(True):
+                problems.append(f"{s}: status Planned but not jp:planned true")
+            continue
+        words = STATUS_WORDS[name]
+        if not any(w in q for q in quotes for w in words):
+            problems.append(f"{s}: status {name} but none of {words} in {quotes}")
+        if name == "Completed" and any("基本建成" in q for q in quotes):
+            problems.append(f"{s}: 基本建成 (basically completed) is not Completed")
+    assert not problems, "\n".join(problems)
+
+
+def test_no_two_passages_share_a_span(data: Graph, text: str) -> None:
+    """Each quote stands once in the source, and no two passages quote the same characters."""
+    spans: dict[tuple[int, int], str] = {}
+    problems = []
+    for p in sorted(data.subjects(RDF.type, JP.Passage)):
+        quote = str(data.value(p, JP.exact))
+        start = text.find(quote)
+        if text.find(quote, start + 1) >= 0:
+            problems.append(f"{p}: {quote!r} occurs more than once in the source")
+        span = (start, start + len(quote))
+        if span in spans:
+            problems.append(f"{p} and {spans[span]} quote the same span {span}")
+        spans[span] = str(p)
+    assert not problems, "\n".join(problems)
+
+
+def test_growth_in_bei_records_the_text_its_reading_and_a_note(data: Graph) -> None:
+    """增长N倍: the text's N in 倍, normalized as growth N (the new value is N+1 times the old), with a note saying so."""
+    found = 0
+    for o in observations(data):
+        if str(data.value(o, JP.unitAsWritten)) != "倍":
+            continue
+        found += 1
+        value = Decimal(str(data.value(o, JP.value)))
+        written = re.escape(str(data.value(o, JP.valueAsWritten)))
+        assert any(re.search(f"增长(高达)?{written}倍", q) for q in quotes_of(data, o)), o
+        assert data.value(o, JP.kind) == JP.Multiple, o
+        assert Decimal(str(data.value(o, JP.normalizedValue))) == value, o
+        assert data.value(o, JP.normalizedUnit) == JPR["unit-ratio"], o
+        notes = [str(n) for n in data.objects(o, SKOS.note) if n.language == "en"]
+        ratio = value + 1
+        assert any(f"{ratio:f}".rstrip("0").rstrip(".") in n and "fold" in n for n in notes), (o, notes)
+    assert found == 2
+
+
+def test_preferred_chinese_labels_are_verbatim(data: Graph, text: str) -> None:
+    """Industries, chains and designations: the report's own words are the preferred label; a constructed name
+    may only be an alternative label."""
+    text = text.replace("\n", "")
+    problems = []
+    for cls in ("Industry", "IndustrialChain", "Designation"):
+        for s in set(data.subjects(RDF.type, JP[cls])):
+            zh = [str(lbl) for lbl in data.objects(s, RDFS.label) if lbl.language == "zh"]
+            if not any(z in text for z in zh):
+                problems.append(f"{s}: preferred label {zh} is not the report's wording")
+    assert not problems, "\n".join(problems)
+
+
+def test_one_english_name_per_enterprise(data: Graph) -> None:
+    """An enterprise's English alternative labels are forms of its one English name (Nidec / Nidec Corporation),
+    never a second name (泰星能源 is Prime Planet Energy & Solutions, not also 'Taixing Energy')."""
+    problems = []
+    for e in set(data.subjects(RDF.type, JP.Enterprise)):
+        name = next(str(lbl) for lbl in data.objects(e, RDFS.label) if lbl.language == "en")
+        for alt in data.objects(e, SKOS.altLabel):
+            if alt.language == "en" and name.split()[0].lower() not in str(alt).lower():
+                problems.append(f"{e}: {alt!s} is another name than {name}")
+    assert not problems, "\n".join(problems)
+    assert not [s for s, o in data.subject_objects(RDFS.label) if "Taixing" in str(o)]
+
+
+@pytest.mark.parametrize(("node", "english"), [
+    ("dalian-ftz-area", "China (Liaoning) Pilot Free Trade Zone Dalian Area"),   # the official word order
+    ("taixing-energy", "Prime Planet Energy & Solutions"),
+    ("mayi-island-marine-ranch", "Mayi Island"),                                # no designation added to the name
+    ("three-major-articles", "Three major tasks of structural adjustment"),     # 三篇大文章: tasks, not articles
+])
+def test_english_labels(data: Graph, node: str, english: str) -> None:
+    assert [str(lbl) for lbl in data.objects(JPR[node], RDFS.label) if lbl.language == "en"] == [english]
+
+
+def test_a_self_description_is_not_an_award(data: Graph) -> None:
+    """成为“东北瞪羚企业第一区” is the report's description of the district, not a designation someone conferred."""
+    for award in data.subjects(RDF.type, JP.Award):
+        des = data.value(award, JP.designation)
+        assert "东北瞪羚企业第一区" not in [str(lbl) for lbl in data.objects(des, RDFS.label)], award
+
+
+def test_every_award_has_its_shortcut(data: Graph) -> None:
+    missing = [f"{r} {d}" for a in data.subjects(RDF.type, JP.Award) for d in [data.value(a, JP.designation)]
+               for r in data.objects(a, JP.recipient) if (r, JP.hasDesignation, d) not in data]
+    assert not missing, "\n".join(missing)
+
+
+def test_no_investor_the_text_does_not_name(data: Graph) -> None:
+    """A project the text names only by a company's name (利勃海尔, EX机器人) does not make the company its investor."""
+    for project in ("proj-liebherr", "proj-ex-robots"):
+        assert data.value(JPR[project], JP.investor) is None, project
+
+
+def test_every_passage_has_one_english_translation(data: Graph) -> None:
+    """jp:translation: exactly one, non-empty, @en, with no Chinese characters except a term it glosses in brackets
+    or quotes, and never the quote itself."""
+    problems = []
+    passages = set(data.subjects(RDF.type, JP.Passage))
+    assert len(passages) >= 170
+    for p in sorted(passages):
+        tr = list(data.objects(p, JP.translation))
+        if len(tr) != 1 or tr[0].language != "en" or not str(tr[0]).strip():
+            problems.append(f"{p}: {tr}")
+            continue
+        english = str(tr[0])
+        if english == str(data.value(p, JP.exact)) or len(CJK.findall(english)) > len(re.findall(r"[A-Za-z]", english)):
+            problems.append(f"{p}: {english!r} is not an English translation")
+    assert not problems, "\n".join(problems)

@@ -13,7 +13,7 @@ from kg.config import DEFAULT_BASE_IRI, PROJECT_ROOT, Settings
 
 DEF = DEFAULT_BASE_IRI + "def#"
 # Properties meant to link anything to anything, so no domain or range is claimed for them.
-OPEN_ENDED = {"cooperatesWith", "concerns", "date"}
+OPEN_ENDED = {"cooperatesWith", "concerns", "date", "partner"}
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,10 @@ from kg.config import Settings
 from kg.store.loader import load
 
 
-@pytest.fixture
-def fragile_store(oxigraph_servers, build_settings: Settings):
-    """An Oxigraph server of its own (this test kills it), loaded with the build."""
-    server = oxigraph_servers()
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def fragile_store(request: pytest.FixtureRequest, build_settings: Settings):
+    """A server of its own (this test kills it), Oxigraph or Virtuoso, loaded with the build."""
+    server = request.getfixturevalue(f"{request.param}_servers")()
     settings = server.settings(build_settings, timeout=5.0)
     load(settings)
     return server, settings
@@ -93,7 +93,7 @@ def test_remote_live_server_survives_the_store_dying_mid_run(fragile_store, buil
 
     import requests
 
-    from tests.fixtures_oxigraph import free_port
+    from kg.testing import free_port
 
     server, _ = fragile_store
     port = free_port()

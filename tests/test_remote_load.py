@@ -13,11 +13,11 @@ import requests
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from kg.store import loader as kgload
 from kg.cli import main
 from kg.config import Settings
-from kg.store.loader import LoadError, load, read_build, stored_hash
 from kg.rdf.terms import to_rdflib as ox_term
+from kg.store import loader as kgload
+from kg.store.loader import LoadError, load, read_build, stored_hash
 from kg.store.remote import RemoteStore, StoreUnavailable
 
 GRAPHS = ("ontology", "asserted", "inferred")
@@ -263,7 +263,7 @@ def test_remote_load_refuses_a_missing_or_stale_build(
 
 
 def test_remote_load_to_a_store_that_is_down_fails_cleanly(build_settings: Settings) -> None:
-    from tests.fixtures_oxigraph import free_port
+    from kg.testing import free_port
 
     with pytest.raises(LoadError, match="nothing loaded.*not reachable"):
         load(replace(build_settings, store=f"http://127.0.0.1:{free_port()}/query"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import pickle
-import socket
 import threading
 import time
 from collections import Counter
@@ -19,10 +18,12 @@ from rdflib import XSD, BNode, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from kg.config import Settings
-from kg.store.remote import Endpoints, RemoteStore, StoreQueryError, StoreTimeout, StoreUnavailable, redact
 from kg.sparql.errors import status_of
 from kg.store import BackendUnavailable, QueryRejected
 from kg.store.embedded import EmbeddedStore
+from kg.store.endpoints import Endpoints, redact
+from kg.store.remote import RemoteStore, StoreQueryError, StoreTimeout, StoreUnavailable
+from kg.testing import free_port
 
 PREFIXES = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX jp: <https://w3id.org/jinpu-kg/def#>
@@ -135,7 +136,13 @@ def test_endpoints_derived_for_oxigraph_and_explicit_for_others() -> None:
     fuseki = Endpoints.from_settings(Settings(store="http://h:3030/ds/query", store_gsp="http://h:3030/ds/data"))
     assert (fuseki.update, fuseki.gsp) == ("http://h:3030/ds/update", "http://h:3030/ds/data")
     virtuoso = Endpoints.from_settings(Settings(store="http://h:8890/sparql"))
-    assert (virtuoso.update, virtuoso.gsp) == ("http://h:8890/sparql", None)
+    assert (virtuoso.update, virtuoso.gsp) == ("http://h:8890/sparql-auth", "http://h:8890/sparql-graph-crud-auth")
+    neptune = Endpoints.from_settings(
+        Settings(store="https://h:8182/sparql", store_update="https://h:8182/sparql", store_gsp="none")
+    )
+    assert (neptune.update, neptune.gsp) == ("https://h:8182/sparql", None)
+    other = Endpoints.from_settings(Settings(store="http://h:9999/repositories/jinpu"))
+    assert (other.update, other.gsp) == ("http://h:9999/repositories/jinpu", None)
     no_gsp = Endpoints.from_settings(Settings(store="http://h:7878/query", store_gsp="none"))
     assert no_gsp.gsp is None
     with pytest.raises(ValueError):
@@ -210,10 +217,7 @@ def _answer(status: int, body: bytes, content_type: str = "text/plain", headers:
 
 
 def test_remote_down_store_is_unavailable_at_once() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    store = RemoteStore(Settings(store=f"http://127.0.0.1:{port}/query"))
+    store = RemoteStore(Settings(store=f"http://127.0.0.1:{free_port()}/query"))
     t = time.monotonic()
     with pytest.raises(StoreUnavailable, match="not reachable"):
         store.select("SELECT * WHERE { ?s ?p ?o }")
@@ -357,7 +361,7 @@ def test_remote_execute_reads_only_what_is_consumed(remote: RemoteStore) -> None
     result = remote.execute(
         "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }", default_graphs=remote.graphs, named_graphs=(), timeout=10
     )
-    first = [row for _, row in zip(range(11), result)]
+    first = [row for _, row in zip(range(11), result, strict=False)]
     assert len(first) == 11
     del result
     assert time.monotonic() - t < 3
@@ -367,7 +371,7 @@ def test_remote_execute_errors_are_execution_errors(remote: RemoteStore) -> None
     with pytest.raises(QueryRejected) as info:
         remote.execute("SELECT ?x WHERE { ?x }", default_graphs=remote.graphs, named_graphs=(), timeout=5)
     assert status_of(info.value) == 400
-    down = RemoteStore(Settings(store=f"http://127.0.0.1:{_unused_port()}/query"))
+    down = RemoteStore(Settings(store=f"http://127.0.0.1:{free_port()}/query"))
     with pytest.raises(BackendUnavailable) as info:
         down.execute("ASK {}", default_graphs=(), named_graphs=(), timeout=5)
     assert status_of(info.value) == 503 and "not reachable" in info.value.message
@@ -378,12 +382,6 @@ def test_remote_execute_opens_in_a_worker_process(remote: RemoteStore) -> None:
     worker = factory()
     assert worker.needs_network and worker.session is not remote.session
     assert bool(worker.execute("ASK { ?s ?p ?o }", default_graphs=remote.graphs, named_graphs=(), timeout=5))
-
-
-def _unused_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_remote_store_settings_are_documented() -> None:

@@ -7,8 +7,8 @@ import pytest
 
 from kg.config import Settings
 from kg.rdf.vocab import prefixes_for
-from kg.sparql.results import negotiate, render
 from kg.sparql.policy import QueryCheck, QueryError, check_query, resolve_dataset, spec_unescape, views
+from kg.sparql.results import negotiate, render
 
 SETTINGS = Settings()
 OWN = tuple(SETTINGS.graph_iri(n) for n in ("ontology", "asserted", "inferred"))

@@ -64,7 +64,7 @@ def test_entity_page_of_the_district(web_client):
     assert ">Dalian<" in body
     assert "badge inferred" in body  # e.g. located in Liaoning, by transitivity
     assert any(h.startswith("/report#p-") for h in links)  # every fact's source passage in the reader
-    assert "<svg" in body and "<table class=\"figures\"" in body  # its figures as a chart and a table
+    assert "<svg" in body and "<table class=\"figures" in body  # its figures as a chart and a table
     assert "2529亿元" in body
     for ext in ("ttl", "jsonld", "nt", "rdf"):
         assert f"/data/jinpu.{ext}" in links
@@ -119,7 +119,7 @@ def test_passage_page_links_back_to_the_reader_and_lists_what_it_produced(web_ap
 
 def test_indicator_and_industry_group_pages_have_figures(web_client):
     body = text(web_client.get("/page/ind-gdp"))
-    assert '<table class="figures"' in body
+    assert '<table class="figures' in body
     assert "<svg" not in body  # two figures of GDP: too few to chart (a chart needs three comparable values)
     assert "<svg" in text(web_client.get("/page/jinpu"))
 
@@ -351,3 +351,57 @@ def test_every_route_is_documented_in_the_route_table():
 
     for rule, _view in kg.web.ROUTES:
         assert rule.split("<")[0].rstrip("/") in kg.web.__doc__
+
+
+def test_readiness_says_ready_with_the_build_version(web_client, build_settings) -> None:
+    import json
+    import time
+
+    deadline = time.monotonic() + 30  # a remote store's version is read in the background: ready once it is known
+    while (resp := web_client.get("/healthz")).status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert resp.status_code == 200 and resp.headers["Cache-Control"] == "no-store"
+    body = resp.get_json()
+    manifest = json.loads((build_settings.build_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert body["status"] == "ready" and body["version"] == manifest["content_hash"].strip()
+    assert body["version"].startswith("sha256:") and body["base_iri"] == build_settings.base_iri
+
+
+def test_readiness_is_503_without_a_loaded_build(web_client, monkeypatch) -> None:
+    from kg.store.base import DataVersion
+
+    monkeypatch.setattr(DataVersion, "get", lambda self: "")
+    resp = web_client.get("/healthz")
+    assert resp.status_code == 503
+    assert resp.get_json()["status"] == "not ready" and "no loaded build" in resp.get_json()["reason"]
+
+
+def test_readiness_is_503_on_a_build_of_another_base(build_settings, tmp_path) -> None:
+    import json
+    import shutil
+    from dataclasses import replace
+
+    from kg.app import create_app
+
+    build = tmp_path / "build"
+    shutil.copytree(build_settings.build_dir, build)
+    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    manifest["base_iri"] = "http://example.org/other/"
+    (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    client = create_app(replace(build_settings, build_dir=build)).test_client()
+    resp = client.get("/healthz")
+    assert resp.status_code == 503 and "http://example.org/other/" in resp.get_json()["reason"]
+
+
+def test_quotes_come_with_their_english_translation(web_client):
+    """Beside every quote, the passage's English translation (jp:translation), marked as a translation."""
+    body = web_client.get("/page/obs-gdp-2021?lang=en").get_data(as_text=True)
+    assert "2021年，金普新区实现地区生产总值2529亿元，同比增长9%" in body
+    assert 'class="translation" lang="en"' in body
+    assert "gross regional product reached 252.9 billion yuan, up 9% year on year" in body
+    report = web_client.get("/report?lang=en").get_data(as_text=True)
+    assert "up 9% year on year" in report
+    data = web_client.get("/report.json").get_json()
+    assert all(p["translation"] for p in data["passages"])
+    ttl = web_client.get("/data/p-core-headline.ttl").get_data(as_text=True)
+    assert "translation" in ttl and "@en" in ttl

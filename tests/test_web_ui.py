@@ -48,7 +48,9 @@ def test_citation_downloads(web_client):
     assert txt.status_code == 200 and txt.mimetype == "text/plain"
     assert 'filename="jinpu-kg-obs-gdp-2021.txt"' in txt.headers["Content-Disposition"]
     text = txt.get_data(as_text=True)
-    assert text.startswith("Jinpu New District GDP, 2021. “2021年，金普新区实现地区生产总值2529亿元，同比增长9%”.")
+    assert text.startswith("Jinpu New District GDP, 2021. “2021年，金普新区实现地区生产总值2529亿元，同比增长9%”")
+    # the data's English rendering follows the quote, marked as a translation
+    assert re.search(r"” \(English translation, not the report’s words: “[^”]+”\)\.", text)
     assert f"{BASE}id/obs-gdp-2021" in text and "2022-01" in text and re.search(r"Accessed \d{4}-\d\d-\d\d\.", text)
 
     zh = web_client.get("/cite/obs-gdp-2021.txt?lang=zh").get_data(as_text=True)
@@ -287,7 +289,7 @@ def test_figures_xlsx(web_client):
     ws = load_workbook(io.BytesIO(resp.get_data())).active
     header = [c.value for c in ws[1]]
     gdp = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[0].endswith("/obs-gdp-2021"))
-    rec = dict(zip(header, gdp))
+    rec = dict(zip(header, gdp, strict=True))
     assert rec["value"] == 2529 and rec["unit_as_written"] == "亿元" and rec["normalized_value"] == 252900000000
     assert "2529亿元" in rec["quote"]
     assert web_client.get("/class/Project.xlsx").status_code == 404

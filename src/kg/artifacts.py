@@ -148,7 +148,8 @@ def source_files(settings) -> list[Path]:
 
 def source_hashes(settings) -> dict[str, str]:
     """SHA-256 of each input, by its path in the project (what the manifest records)."""
-    return {str(p.relative_to(settings.root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in source_files(settings)}
+    return {str(p.relative_to(settings.root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in source_files(settings)}
 
 
 def is_stale(settings) -> bool:

@@ -26,7 +26,8 @@ def cmd_build(args) -> int:
         return 1
     total = time.perf_counter() - t
     print(f"build conforms to the shapes; wrote {settings.build_dir}")
-    print(f"  triples: ontology {len(result.ontology)}, asserted {len(result.asserted)}, inferred {len(result.inferred)}")
+    print(f"  triples: ontology {len(result.ontology)}, asserted {len(result.asserted)}, "
+          f"inferred {len(result.inferred)}")
     print("  timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()) + f", total {total:.2f}s")
     return 0
 

@@ -22,10 +22,12 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     store: str = "embedded"  # "embedded" or the SPARQL query URL of a remote SPARQL 1.1 server
-    # A remote store's other URLs; empty means derived from the query URL (Oxigraph's /query -> /update, /store).
+    # A remote store's other URLs; empty means derived from the query URL (Oxigraph's /query -> /update, /store;
+    # Virtuoso's /sparql -> /sparql-auth, /sparql-graph-crud-auth).
     store_update: str = ""  # SPARQL 1.1 Update URL
     store_gsp: str = ""  # Graph Store Protocol URL; "none" loads through SPARQL Update instead
-    store_user: str = ""  # HTTP basic credentials for the remote store
+    store_user: str = ""  # HTTP credentials for the remote store
+    store_auth: str = ""  # "basic" or "digest"; empty: digest for Virtuoso's layout (/sparql), basic otherwise
     store_password: str = field(default="", repr=False)  # never printed or logged
     store_connect_timeout: float = 3.0  # seconds to wait for the remote store to accept a connection
     timeout: float = 10.0  # seconds a query may run

@@ -117,7 +117,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_settings(host=args.host, port=args.port, base_iri=getattr(args, "base_iri", None), timeout=args.timeout,
+    settings = load_settings(host=args.host, port=args.port, base_iri=getattr(args, "base_iri", None),
+                             timeout=args.timeout,
                              store=args.store)
     if settings.store == "embedded" and not args.no_build:
         ensure_build(settings)

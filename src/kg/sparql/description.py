@@ -12,8 +12,8 @@ from rdflib import RDF, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, VOID
 
 from kg.config import Settings
-from kg.sparql.results import FORMATS
 from kg.rdf.vocab import GRAPH_NAMES
+from kg.sparql.results import FORMATS
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 QUERIES = Path(__file__).parent / "queries"

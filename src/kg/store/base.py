@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import pyoxigraph as ox
 
-
 if TYPE_CHECKING:
     from rdflib import Graph
     from rdflib.term import Node

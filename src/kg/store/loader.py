@@ -27,15 +27,16 @@ from rdflib import Literal
 
 from kg.artifacts import DATASET, ArtifactError, BuildArtifacts, content_hash, is_stale, read_quads
 from kg.config import Settings
+from kg.rdf.sparql_text import iri, string, term
 from kg.rdf.vocab import GRAPH_NAMES
 from kg.store.remote import RemoteStore, RemoteStoreError, record_graph
-from kg.rdf.sparql_text import iri, string, term
 
 DCTERMS = "http://purl.org/dc/terms/"
 VOID = "http://rdfs.org/ns/void#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
-# An INSERT DATA request holds at most this many triples (when loading without the Graph Store Protocol).
-UPDATE_CHUNK = 5000
+# An INSERT DATA request holds at most this many triples (when loading without the Graph Store Protocol). Virtuoso
+# compiles each request to SQL and refuses one of 5,000 triples ("generated SQL text has exceeded 10000 lines").
+UPDATE_CHUNK = 1000
 
 
 class LoadError(Exception):
@@ -212,6 +213,10 @@ class _SparqlWriter:
         for graph, q in quads:
             by_graph[graph].append(f"{self.term(q.subject)} {self.term(q.predicate)} {self.term(q.object)} .")
         blocks = [f"GRAPH {iri(g)} {{\n" + "\n".join(lines) + "\n}" for g, lines in by_graph.items()]
+        if self.labels:
+            # The same as INSERT DATA (one solution: each blank node is one new node throughout), in the form
+            # Virtuoso accepts: it refuses blank nodes in INSERT DATA ("not allowed in a constant clause").
+            return "INSERT {\n" + "\n".join(blocks) + "\n} WHERE {}"
         return "INSERT DATA {\n" + "\n".join(blocks) + "\n}"
 
 
@@ -325,7 +330,8 @@ def load(
             )
         load_id = f"{dump.content_hash[7:19]}-{uuid.uuid4().hex[:8]}"
         staging = {
-            graph: f"{staging_prefix(settings)}{load_id}/{name}" for graph, name in zip(dump.quads, GRAPH_NAMES)
+            graph: f"{staging_prefix(settings)}{load_id}/{name}"
+            for graph, name in zip(dump.quads, GRAPH_NAMES, strict=True)
         }
         try:
             t = time.perf_counter()
@@ -362,6 +368,12 @@ def load(
             # The answer may be lost after the store applied the switch (a timeout): its record tells.
             if previous == dump.content_hash or not _switched(store, settings, dump.content_hash):
                 _drop_quietly(store, staging.values())
+                if _changed(store, dump, live_counts):
+                    # Virtuoso, for one, keeps the operations of a request that ran before the one that failed.
+                    raise LoadError(
+                        "the switch failed part-way and the store kept part of it (it does not apply an update "
+                        f"request as a whole): the live graphs may mix two builds; run `kg load` again: {exc}"
+                    ) from None
                 raise LoadError(
                     f"the switch failed; the store keeps its previous data if it applies updates atomically: {exc}"
                 ) from None
@@ -396,6 +408,14 @@ def _switched(store: RemoteStore, settings: Settings, content_hash: str) -> bool
         return stored_hash(store, settings, timeout=30.0) == content_hash
     except RemoteStoreError:
         return False
+
+
+def _changed(store: RemoteStore, dump: BuildDump, before: dict[str, int]) -> bool:
+    """Whether the live graphs' counts differ from those before the switch (True if they cannot be read)."""
+    try:
+        return graph_counts(store, dump.quads, timeout=30.0) != before
+    except RemoteStoreError:
+        return True
 
 
 def _drop_quietly(store: RemoteStore, graphs: Iterable[str]) -> None:

@@ -15,23 +15,23 @@ from __future__ import annotations
 import functools
 import io
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 import pyoxigraph as ox
 import requests
 import urllib3
 from rdflib import XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
-from requests.adapters import HTTPAdapter
 
 from kg.config import Settings
-from kg.rdf.sparql_text import iri, values_clause
+from kg.rdf.query_text import query_form, with_values
+from kg.rdf.sparql_text import iri
 from kg.rdf.terms import graph_from_triples
 from kg.rdf.vocab import GRAPH_NAMES
 from kg.store.base import BackendUnavailable, BadResponse, QueryRejected, QueryResult
+from kg.store.endpoints import Endpoints, make_session, redact
 
 SPARQL_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -40,6 +40,11 @@ ANY_RESULT = (
     "application/sparql-results+json, application/n-triples;q=0.9, application/sparql-results+xml;q=0.5, "
     "text/turtle;q=0.5, application/rdf+xml;q=0.2"
 )
+# Asked by the query's form: a server may answer a graph query in a results format when any format is accepted
+# (Virtuoso writes CONSTRUCT results as an s/p/o table in SPARQL JSON).
+RESULTS = "application/sparql-results+json, application/sparql-results+xml;q=0.5"
+GRAPHS = "application/n-triples, text/turtle;q=0.5, application/rdf+xml;q=0.2"
+ACCEPT_BY_FORM = {"SELECT": RESULTS, "ASK": RESULTS, "CONSTRUCT": GRAPHS, "DESCRIBE": GRAPHS}
 # Stands for "no graph" in a protocol dataset: an empty default graph (or no named graphs) cannot be written with
 # default-graph-uri / named-graph-uri, which a server reads as "use your own default dataset" when absent. A URN, so
 # that no server could think of fetching it.
@@ -51,6 +56,8 @@ VERSION_TTL = 5.0  # seconds the store's version (the loaded build's hash) is ta
 _READ_ERRORS = (OSError, urllib3.exceptions.HTTPError, requests.RequestException)
 # How much of a store's error message is passed on: enough to say what is wrong, not a whole HTML error page.
 MESSAGE_CHARS = 500
+LARGE_BODY = 1 << 20  # bytes of a request body (an upload) above which sending it may take the whole time limit
+_BNODE_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 
 
 class RemoteStoreError(BadResponse):
@@ -74,70 +81,15 @@ def record_graph(settings: Settings) -> str:
     return settings.base_iri + "graph/load"
 
 
-def redact(url: str) -> str:
-    """A URL fit for messages and logs: without user name, password, query string or fragment."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
-def _replace_last_segment(url: str, segment: str) -> str:
-    parts = urlsplit(url)
-    path = parts.path.rsplit("/", 1)[0] + "/" + segment
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    """The remote store's URLs: SPARQL query, SPARQL update and Graph Store Protocol (None: load through updates)."""
-
-    query: str
-    update: str
-    gsp: str | None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Endpoints:
-        """Explicit settings win; otherwise Oxigraph's layout (/query, /update, /store) is derived from a URL ending
-        in /query, and any other query URL is taken to accept updates too (Virtuoso, Neptune) and to have no GSP."""
-        query = settings.store
-        if urlsplit(query).scheme not in ("http", "https"):
-            raise ValueError(f"KG_STORE must be 'embedded' or an http(s) SPARQL query URL, not {redact(query)!r}")
-        oxigraph_layout = urlsplit(query).path.endswith("/query")
-        update = settings.store_update or (_replace_last_segment(query, "update") if oxigraph_layout else query)
-        if settings.store_gsp.lower() == "none":
-            gsp = None
-        elif settings.store_gsp:
-            gsp = settings.store_gsp
-        else:
-            gsp = _replace_last_segment(query, "store") if oxigraph_layout else None
-        return cls(query=query, update=update, gsp=gsp)
-
-
-def make_session(settings: Settings) -> requests.Session:
-    """One pooled HTTP session for all requests to the store, with credentials from the settings if any."""
-    session = requests.Session()
-    pool = max(4, settings.threads + settings.workers)
-    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool, max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers["User-Agent"] = "jinpu-kg"
-    if settings.store_user:
-        session.auth = (settings.store_user, settings.store_password)
-    session.trust_env = False  # proxies and .netrc from the environment must not redirect or re-authenticate
-    return session
-
-
 def json_term(binding: dict) -> Node:
     """A term of the SPARQL 1.1 JSON results format as the rdflib term the embedded store would give."""
     kind, value = binding["type"], binding["value"]
     if kind == "uri":
         return URIRef(value)
     if kind == "bnode":
-        return BNode(value)
+        # Labels must be valid N-Triples labels for the app's serializers; Virtuoso writes "nodeID://b10001".
+        # The mapping is fixed, so the same node keeps one label across queries.
+        return BNode(_BNODE_UNSAFE.sub("_", value.removeprefix("nodeID://")))
     if kind in ("literal", "typed-literal"):
         if binding.get("xml:lang"):
             return Literal(value, lang=binding["xml:lang"])
@@ -235,19 +187,19 @@ class RemoteStore:
     # --- Store: the app's own queries ---
 
     def select(self, query: str, bindings: dict | None = None) -> list[dict[str, Node]]:
-        doc = self._json(query + values_clause(bindings or {}))
+        doc = self._json(with_values(query, bindings or {}))
         if not isinstance(doc.get("results"), dict):
             raise RemoteStoreError("the store answered a SELECT query without results")
         return [{name: json_term(value) for name, value in row.items()} for row in doc["results"]["bindings"]]
 
     def ask(self, query: str, bindings: dict | None = None) -> bool:
-        doc = self._json(query + values_clause(bindings or {}))
+        doc = self._json(with_values(query, bindings or {}))
         if not isinstance(doc.get("boolean"), bool):
             raise RemoteStoreError("the store answered an ASK query without a boolean")
         return doc["boolean"]
 
     def construct(self, query: str, bindings: dict | None = None) -> Graph:
-        body = self.query_bytes(query + values_clause(bindings or {}), N_TRIPLES)
+        body = self.query_bytes(with_values(query, bindings or {}), N_TRIPLES)
         try:
             return graph_from_triples(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
         except SyntaxError as exc:
@@ -271,7 +223,7 @@ class RemoteStore:
             "POST",
             self.endpoints.query,
             data=[("query", query), *dataset],
-            accept=ANY_RESULT,
+            accept=ACCEPT_BY_FORM.get(query_form(query) or "", ANY_RESULT),
             timeout=timeout,
             retry=True,
         )
@@ -403,6 +355,11 @@ class RemoteStore:
         if content_type:
             headers["Content-Type"] = content_type
         where = redact(url)
+        # requests' connect timeout also bounds each send of the body: a large upload to a busy store may wait
+        # longer than that for the store to read on, so it gets the request's whole time limit.
+        connect_timeout = self.settings.store_connect_timeout
+        if isinstance(data, bytes) and len(data) > LARGE_BODY:
+            connect_timeout = max(connect_timeout, limit)
         for attempt in (1, 2):
             try:
                 response = self.session.request(
@@ -413,7 +370,7 @@ class RemoteStore:
                     headers=headers,
                     stream=True,
                     allow_redirects=False,
-                    timeout=(self.settings.store_connect_timeout, max(0.001, deadline - time.monotonic())),
+                    timeout=(connect_timeout, max(0.001, deadline - time.monotonic())),
                 )
                 break
             except requests.Timeout as exc:
@@ -429,6 +386,10 @@ class RemoteStore:
                 raise StoreUnavailable(f"request to the store at {where} failed ({type(exc).__name__})") from exc
         status = response.status_code
         if 200 <= status < 300:
+            if response.headers.get("X-SQL-State"):
+                # Virtuoso's "anytime" answer: what it found before its own time limit, as a 200. Not the answer.
+                response.close()
+                raise StoreTimeout(f"the store at {where} cut the query at its own time limit (partial answer)")
             return response, deadline, limit
         try:
             message = response.raw.read(MESSAGE_CHARS, decode_content=True).decode("utf-8", "replace").strip()

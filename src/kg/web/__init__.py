@@ -11,7 +11,7 @@ files the pages run (queries/) and the example queries (examples/ with examples.
     /search, /search.json          pages/search.py     label search, HTML and JSON
     /query                         pages/query.py      SPARQL editor (YASGUI), example queries, results with downloads
     /query.csv                     pages/query.py      a query's results as CSV with a label beside every IRI
-    /query/terms.json              pages/query.py      what the editor completes: prefixes, classes, properties, entities
+    /query/terms.json              pages/query.py      what the editor completes (prefixes, terms, entities)
     /cite/<name>.txt|.bib|.json    pages/cite.py       how to cite it: plain text, BibTeX, CSL-JSON
     /report, /report.json          pages/report.py     the source report, every passage that produced a fact highlighted
     /ontology                      pages/ontology.py   redirects to /page/def
@@ -20,6 +20,7 @@ files the pages run (queries/) and the example queries (examples/ with examples.
     /void, /graph/<name>           pages/downloads.py  the VoID and named-graph IRIs: 303 to their documents
     /source/<file>                 pages/downloads.py  the source text of the report
     /validation                    pages/downloads.py  the validation report of the current build, as a page
+    /healthz                       pages/health.py     readiness: 200 when this process answers from its data, else 503
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from werkzeug.exceptions import HTTPException
 from kg.store.base import ExecutionError
 from kg.web import quotes, rendering
 from kg.web.dataset_index import site
-from kg.web.pages import cite, classes, downloads, entity, home, ontology, query, report, search
+from kg.web.pages import cite, classes, downloads, entity, health, home, ontology, query, report, search
 
 bp = Blueprint("web", __name__)
 
@@ -69,6 +70,7 @@ ROUTES = [
     ("/graph/<name>", downloads.graph),
     ("/source/<path:filename>", downloads.source),
     ("/validation", downloads.validation),
+    ("/healthz", health.healthz),
 ]
 
 for rule, view in ROUTES:

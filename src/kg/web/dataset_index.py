@@ -37,7 +37,7 @@ class Passage:
     start: int
     end: int
     section: str | None = None
-    translation: str | None = None  # an English rendering (jp:translation @en), marked as a translation where shown
+    translation: str | None = None  # English translation of the quote (jp:translation), not the quote
 
 
 @dataclass

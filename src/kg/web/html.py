@@ -137,6 +137,12 @@ class Formatter:
             out += Markup(' <span class="badge planned">{}</span>').format(self._("planned"))
         return out
 
+    @property
+    def shows_normalized(self) -> bool:
+        """Whether headline figures show their normalized value beside the value as written (English pages: a
+        reader of 亿元 amounts may want them in yuan)."""
+        return self.lang == "en"
+
     def figure_normalized(self, fig: Figure) -> str:
         """The normalized value when it says more than the value as written (亿元 amounts), else ''."""
         if fig.norm_value is None or fig.value is None:
@@ -157,7 +163,10 @@ class Formatter:
     def _growth(self, fig: Figure) -> str:
         written = fig.written or number(fig.value)
         if fig.kind and fig.kind.endswith("#Multiple"):
-            return f"×{written}" if self.lang == "en" else f"{written}倍"
+            # 增长N倍 is an increase of N times the base (the new value is N+1 times the old), not "N-fold"
+            if self.lang == "en" and fig.value is not None:
+                return f"+{number(Decimal(str(fig.value)) * 100)}%"
+            return f"增长{written}倍"
         sign = "+" if fig.value is not None and Decimal(str(fig.value)) >= 0 and not written.startswith("-") else ""
         return f"{sign}{written}{fig.unit or '%'}"
 

@@ -8,6 +8,7 @@ looked up here for Chinese.
 from __future__ import annotations
 
 from flask import Request
+from markupsafe import Markup
 
 LANGS = ("en", "zh")
 COOKIE = "lang"
@@ -28,6 +29,20 @@ def choose(request: Request) -> tuple[str, bool]:
 def other(lang: str) -> str:
     return "zh" if lang == "en" else "en"
 
+
+# Longer texts, named once so that the template and the table use the same key.
+HOME_LEDE = ("Every figure, entity and relation of a Chinese newspaper report on Dalian Jinpu New District's 2021 "
+             "results, in Chinese and English, each traceable to its verbatim quote in the report. Browse it, search "
+             "it, query it with SPARQL, download it as RDF.")
+HOME_PROVENANCE = ("The data come from {report} (January 2022). Every number in it is an observation (RDF Data Cube); "
+                   "every entity, figure and relation points with <code>prov:wasDerivedFrom</code> to a verbatim "
+                   "passage of the report, with its character offsets: {passages} passages, {figures} figures. "
+                   "The build validates the data with SHACL and adds OWL 2 RL inferences, which the pages mark as "
+                   "inferred.")
+# The name of each interface language, in itself (the language switch shows the other one).
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
+# The value of <html lang> per interface language.
+HTML_LANG = {"en": "en", "zh": "zh-Hans"}
 
 ZH: dict[str, str] = {
     "Jinpu KG": "金普新区知识图谱",
@@ -153,18 +168,16 @@ ZH: dict[str, str] = {
     "Every figure as a table": "全部数字表",
     "Open in the report reader": "在原文阅读器中打开",
     "View the passage": "查看原文段落",
+    "English translation": "英文译文",
     "This page": "本页",
     "Only SELECT results are offered as a CSV with labels.": "只有 SELECT 查询结果提供带名称的 CSV。",
     "as a table with filters": "可筛选的表格",
     "CSV with labels": "带名称的 CSV",
-    "Jinpu KG: Dalian Jinpu New District in 2021": "大连金普新区2021年发展成就知识图谱",
-    "HOME_LEDE": "一份报纸专题报道中的每一个数字、实体和关系，中英双语，均可追溯到报道原文的逐字引文。可浏览、搜索、用 SPARQL 查询，并以 RDF 下载。",
-    "HOME_PROVENANCE": "数据来自{report}（2022年1月）。报道中的每个数字是一个观测值（RDF Data Cube），每个实体、数字和关系都以 {prov} 指向报道中的一段逐字原文，并带有字符位置。共 {passages} 段原文、{figures} 个数字。构建时经过 SHACL 校验并做了 OWL 2 RL 推理，推理得出的陈述在页面上单独标明。",
-    "a newspaper special report": "一篇报纸专题报道",
     "Skip to content": "跳到正文",
-    "LANGUAGE_SWITCH": "English",
-    "HTML_LANG": "zh-Hans",
-    "Counts include members whose type was inferred (a District is also a Place).": "成员数包括经推理得出类型的成员（区也是地点）。",
+    "Counts include members whose type was inferred (a District is also a Place).":
+        "括号外为成员数（含推理得出的类型）。",
+    "File": "文件",
+    "Bytes": "字节",
     "Named graphs": "命名图",
     "The default graph is the union of these three named graphs; the TriG and N-Quads files keep them apart.":
         "默认图是以下三个命名图的并集；TriG 和 N-Quads 文件保留了命名图。",
@@ -173,6 +186,15 @@ ZH: dict[str, str] = {
     "query its statements": "查询",
     "term page": "条目页",
     "Sources": "来源文件",
+    "Text": "纯文本",
+    "Jinpu KG: Dalian Jinpu New District in 2021": "大连金普新区2021年发展成就知识图谱",
+    "a newspaper special report": "一篇报纸专题报道",
+    HOME_LEDE: "一份报纸专题报道中的每一个数字、实体和关系，中英双语，"
+               "均可追溯到报道原文的逐字引文。可浏览、搜索、用 SPARQL 查询，并以 RDF 下载。",
+    HOME_PROVENANCE: "数据来自{report}（2022年1月）。报道中的每个数字是一个观测值（RDF Data Cube），"
+                     "每个实体、数字和关系都以 <code>prov:wasDerivedFrom</code> 指向报道中的一段逐字原文，"
+                     "并带有字符位置。共 {passages} 段原文、{figures} 个数字。"
+                     "构建时经过 SHACL 校验并做了 OWL 2 RL 推理，推理得出的陈述在页面上单独标明。",
     "ontology": "本体",
     "asserted": "断言",
     "union": "合计",
@@ -211,15 +233,12 @@ ZH: dict[str, str] = {
     "Copy the citation": "复制引文格式",
     "Download": "下载",
     "Plain text": "纯文本",
-    "English translation": "英文译文",
     ", ": "，",
     "A citation is available as .txt, .bib or .json.": "引用格式有 .txt、.bib 和 .json 三种。",
     "Share of {area}": "占{area}比重",
     "approximate value (the report says 约, 近, 超 …)": "约数（报道写作“约”“近”“超”等）",
     "The numbers": "图中数字",
     "Search the graph": "搜索知识图谱",
-    "Bytes": "字节",
-    "File": "文件",
     "Description": "说明",
     "Predeclared prefixes": "预先声明的前缀",
     "Ctrl+Space completes prefixes, classes, properties and entities; Esc leaves the editor.":
@@ -239,17 +258,8 @@ UNIT_ZH: dict[str, str] = {"CNY": "元", "USD": "美元", "persons": "人", "vis
                            "m": "米", "a": "年", "h": "小时", "d": "天", "x": "倍", "rank": "位"}
 
 
-# Interface strings too long to be their own English keys: the English text
+# Interface strings whose English is not their key
 EN: dict[str, str] = {
-    "HOME_LEDE": "Every figure, entity and relation of a Chinese newspaper report on Dalian Jinpu New District's 2021 "
-                 "results, in Chinese and English, each traceable to its verbatim quote in the report. Browse it, search "
-                 "it, query it with SPARQL, download it as RDF.",
-    "HOME_PROVENANCE": "The data come from {report} (January 2022). Every number in it is an observation (RDF Data "
-                       "Cube); every entity, figure and relation points with {prov} to a verbatim passage of the "
-                       "report, with its character offsets: {passages} passages, {figures} figures. The build "
-                       "validates the data with SHACL and adds OWL 2 RL inferences, which the pages mark as inferred.",
-    "LANGUAGE_SWITCH": "中文",
-    "HTML_LANG": "en",
     "PARSER_NOTE": "",
 }
 
@@ -257,3 +267,16 @@ EN: dict[str, str] = {
 def translate(text: str, lang: str, **values: object) -> str:
     out = ZH.get(text, text) if lang == "zh" else EN.get(text, text)
     return out.format(**values) if values else out
+
+
+def markup(text: str, lang: str, **values: object) -> Markup:
+    """A translated text that holds markup of its own (<code>): values are escaped unless they are Markup."""
+    return Markup(ZH.get(text, text) if lang == "zh" else text).format(**values)
+
+
+def language_name(lang: str) -> str:
+    return LANGUAGE_NAMES[lang]
+
+
+def html_lang(lang: str) -> str:
+    return HTML_LANG[lang]

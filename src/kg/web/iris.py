@@ -81,6 +81,3 @@ class IriMap:
         if not iri.startswith(self.base):
             return None
         return "/" + iri[len(self.base):]
-
-    def in_dataset(self, iri: str) -> bool:
-        return iri.startswith(self.base)

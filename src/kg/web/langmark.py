@@ -1,7 +1,8 @@
 """Marking the language of mixed fragments: on an English page every run of Chinese text (a label that exists only in
 Chinese, a figure as the report writes it, 2529亿元, a word quoted in a sentence, 约) is wrapped in <span lang="zh">,
 so screen readers switch voice and browsers pick the right fonts. Done once on the rendered page, outside the
-elements where markup cannot go (script, style, textarea, title, and the pictures: svg) and outside tags and their attributes."""
+elements where markup cannot go (script, style, textarea, title, and the pictures: svg) and outside tags
+and their attributes."""
 
 from __future__ import annotations
 

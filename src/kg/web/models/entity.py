@@ -25,7 +25,8 @@ HEADER_PROPERTIES = {str(RDF.type), str(RDFS.label), str(SKOS.altLabel), str(RDF
 # Shown in this order first; everything else follows by label, provenance last.
 ORDER = ["indicator", "refArea", "refPeriod", "periodAsWritten", "asOf", "kind", "value", "valueAsWritten",
          "unitAsWritten", "approximate", "qualifierAsWritten", "normalizedValue", "normalizedUnit", "growthOf",
-         "hasGrowth", "shareOf", "shareOfIndicator", "parentArea", "rankScope", "about", "planned", "exact", "section",
+         "hasGrowth", "shareOf", "shareOfIndicator", "parentArea", "rankScope", "about", "planned", "exact",
+         "translation", "section",
          "startOffset", "endOffset", "status", "investor", "operatedBy", "inIndustry", "country", "locatedIn",
          "contains"]
 

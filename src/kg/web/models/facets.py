@@ -143,7 +143,7 @@ def apply(s: Site, cls: str, rows: list, args: dict[str, list[str]], lang: str) 
     def allowed(values: dict[str, dict], skip: str | None = None) -> bool:
         return all(key == skip or values[key].keys() & wanted for key, wanted in chosen.items())
 
-    kept = [row for row, values in zip(rows, row_values) if allowed(values)]
+    kept = [row for row, values in zip(rows, row_values, strict=True) if allowed(values)]
     facets = []
     for spec in specs:
         counts: dict[str, int] = {}

@@ -9,9 +9,9 @@ from flask import Response, redirect, request, send_file
 
 from kg.artifacts import DOWNLOADS, SOURCE, VALIDATION_TEXT, BuildArtifacts
 from kg.rdf.vocab import GRAPH_NAMES
-from kg.web.rendering import PageError, _, lang, render
-from kg.web.linked_data import HTML, negotiate
 from kg.web.dataset_index import site
+from kg.web.linked_data import HTML, negotiate
+from kg.web.rendering import PageError, _, lang, render
 
 SOURCE_NAME = "jinpu-2021-report.txt"
 

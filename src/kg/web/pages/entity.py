@@ -14,11 +14,11 @@ from flask import Response, redirect, request
 from rdflib import URIRef
 
 from kg.rdf import sparql_text as sparql_terms
-from kg.web.iris import ONTOLOGY_DOC
-from kg.web.rendering import PageError, _, fmt, render
-from kg.web.linked_data import HTML, DOCUMENT_FORMATS, alternates, link_header, negotiate, rdf_response
 from kg.web.dataset_index import Site, site
+from kg.web.iris import ONTOLOGY_DOC
+from kg.web.linked_data import DOCUMENT_FORMATS, HTML, alternates, link_header, negotiate, rdf_response
 from kg.web.models.entity import description, entity_model, listing_query
+from kg.web.rendering import PageError, _, fmt, render
 
 
 def split_ext(name: str) -> tuple[str, str | None]:
@@ -65,7 +65,8 @@ def _see_other(location: str) -> Response:
 def _negotiated(page_path: str, data_path: str) -> Response:
     choice = negotiate(request)
     if choice is None:
-        raise PageError(406, "Available as text/html, " + ", ".join(f.media_type for f in DOCUMENT_FORMATS.values()) + ".")
+        offered = ", ".join(f.media_type for f in DOCUMENT_FORMATS.values())
+        raise PageError(406, f"Available as text/html, {offered}.")
     if choice == HTML:
         return _see_other(page_path)
     return _see_other(f"{data_path}.{choice}")

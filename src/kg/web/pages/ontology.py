@@ -9,9 +9,9 @@ from flask import Response, redirect
 from rdflib import RDF, RDFS, URIRef
 from rdflib.namespace import OWL, SKOS
 
-from kg.web.rendering import render
-from kg.web.linked_data import alternates
 from kg.web.dataset_index import Site, site
+from kg.web.linked_data import alternates
+from kg.web.rendering import render
 
 CHARACTERISTICS = [OWL.FunctionalProperty, OWL.TransitiveProperty, OWL.SymmetricProperty]
 

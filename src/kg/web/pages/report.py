@@ -11,8 +11,8 @@ from flask import Response, jsonify, render_template
 from markupsafe import Markup
 
 from kg.artifacts import SOURCE, BuildArtifacts
-from kg.web.rendering import context, lang, render
 from kg.web.dataset_index import Passage, Site, site
+from kg.web.rendering import context, lang, render
 
 
 @dataclass
@@ -97,6 +97,7 @@ def report_json() -> Response:
             "iri": p.iri,
             "anchor": f"/report#{p.name}",
             "exact": p.exact,
+            "translation": p.translation,
             "start": p.start,
             "end": p.end,
             "section": p.section,

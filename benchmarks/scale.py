@@ -1,0 +1,330 @@
+"""Growth benchmark: the pipeline on 1x, 10x, 100x ... the report's data, phase by phase.
+
+For each size N it writes a project root in a temporary folder (the ontology, shapes and source text as they are;
+data/ holds the report's data files once as they are plus N-1 copies with new IRIs, `id/NAME` -> `id/NAME-cK`),
+builds it in a fresh process, loads the build into the embedded store, into an Oxigraph server and into Virtuoso
+(when `virtuoso-t` is installed), then serves it (`python server.py`, embedded store) and times a query mix and the
+entity pages. Controlled terms stay shared by every copy, so the build validates: the ontology's own terms, and the
+report, its figure dataset and structure, the indicator groups and the units (the data's vocabularies).
+
+Prints for each size: triples, build time by phase and peak memory, load times, p50/p99 of the query mix
+(benchmarks/queries/*.rq, every text new so that no cache answers) and of entity pages, and each figure's growth
+against the 1x one (per copy of the data: 1.0 is linear).
+
+    python benchmarks/scale.py [--sizes 1,10,100] [--requests 300] [--pages 200] [--no-servers]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+import pyoxigraph as ox  # noqa: E402 - the imports below come after the paths to the checkout
+
+from benchmarks import endpoint  # noqa: E402
+from kg.config import DEFAULT_BASE_IRI  # noqa: E402
+from kg.testing import free_port  # noqa: E402
+
+ID = DEFAULT_BASE_IRI + "id/"
+DEF = DEFAULT_BASE_IRI + "def#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+# Instances of these classes are the data's controlled vocabularies: one set, shared by every copy.
+SHARED_CLASSES = {
+    DEF + "Report",
+    DEF + "IndicatorGroup",
+    DEF + "Unit",
+    "http://purl.org/linked-data/cube#DataSet",
+    "http://purl.org/linked-data/cube#DataStructureDefinition",
+}
+
+BUILD = """
+import json, resource, sys, time
+from kg.config import load_settings
+from kg.build import build
+t = time.perf_counter()
+r = build(load_settings())
+wall = time.perf_counter() - t
+print(json.dumps({"wall": wall, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "asserted": len(r.asserted) if hasattr(r, "asserted") else len(r.data),
+                  "inferred": len(r.inferred), "timings": r.timings}))
+"""
+
+EMBEDDED = """
+import json, resource, time
+from kg.config import load_settings
+from kg.store.embedded import EmbeddedStore
+t = time.perf_counter()
+store = EmbeddedStore(load_settings())
+store.ask("ASK { ?s ?p ?o }")
+print(json.dumps({"wall": time.perf_counter() - t,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+# --- synthetic data ---
+
+
+def read_data(root: Path) -> tuple[list[tuple], set[str], set[str]]:
+    """The report's data triples (pyoxigraph terms), the shared IRIs, and the blank nodes only shared IRIs reach."""
+    triples = []
+    for path in sorted((root / "data").rglob("*.ttl")):
+        with open(path, "rb") as f:
+            for t in ox.parse(f, format=ox.RdfFormat.TURTLE, base_iri=DEFAULT_BASE_IRI):
+                triples.append((t.subject, t.predicate, t.object))
+    shared = {s.value for s, p, o in triples if p.value == RDF_TYPE and o.value in SHARED_CLASSES}
+    reached: set[str] = set()
+    frontier = {o.value for s, p, o in triples if isinstance(s, ox.NamedNode) and s.value in shared
+                and isinstance(o, ox.BlankNode)}
+    while frontier:
+        reached |= frontier
+        frontier = {o.value for s, p, o in triples if isinstance(s, ox.BlankNode) and s.value in frontier
+                    and isinstance(o, ox.BlankNode)} - reached
+    return triples, shared, reached
+
+
+def _renamed(term, k: int, shared: set[str]) -> str:
+    if isinstance(term, ox.NamedNode):
+        value = term.value
+        if value.startswith(ID):
+            name, hash_, rest = value[len(ID):].partition("#")
+            if ID + name not in shared:
+                return f"<{ID}{name}-c{k}{hash_}{rest}>"
+        return str(term)
+    if isinstance(term, ox.BlankNode):
+        return f"_:c{k}x{term.value}"
+    return str(term)
+
+
+def make_root(size: int, workdir: Path) -> Path:
+    """A project root with the report's data and size-1 renamed copies of it."""
+    root = workdir / f"root-{size}x"
+    if root.exists():
+        shutil.rmtree(root)
+    for folder in ("ontology", "shapes"):
+        shutil.copytree(ROOT / folder, root / folder)
+    shutil.copytree(ROOT / "data", root / "data")
+    triples, shared, shared_bnodes = read_data(ROOT)
+    copied = [t for t in triples
+              if not (isinstance(t[0], ox.NamedNode) and t[0].value in shared)
+              and not (isinstance(t[0], ox.BlankNode) and t[0].value in shared_bnodes)]
+    copies = root / "data" / "copies"
+    copies.mkdir()
+    for k in range(1, size):
+        lines = [f"{_renamed(s, k, shared)} {p} {_renamed(o, k, shared)} .\n" for s, p, o in copied]
+        (copies / f"copy-{k:04d}.ttl").write_text("".join(lines), encoding="utf-8")
+    return root
+
+
+# --- timing helpers ---
+
+
+def run_json(code: str, env: dict) -> dict:
+    done = subprocess.run([sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    p50 = statistics.median(ordered)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return p50 * 1000, p99 * 1000
+
+
+def load_oxigraph(env: dict, workdir: Path) -> float | None:
+    from kg.testing import OxigraphServer, oxigraph_command
+
+    if oxigraph_command() is None:
+        return None
+    workdir.mkdir(parents=True, exist_ok=True)
+    server = OxigraphServer(workdir / "oxigraph-db")
+    server.start()
+    try:
+        return _timed_load(env, server.query_url, {})
+    finally:
+        server.stop()
+
+
+def load_virtuoso(env: dict, workdir: Path) -> float | None:
+    from kg.testing.virtuoso import VirtuosoServer, virtuoso_command
+
+    if virtuoso_command() is None:
+        return None
+    folder = workdir / "virtuoso"
+    server = VirtuosoServer(folder, timeout_s=3600)  # its limit covers updates too: the switch grows with the data
+    server.start()
+    try:
+        return _timed_load(env, server.query_url, {"KG_STORE_USER": server.user, "KG_STORE_PASSWORD": server.password})
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _timed_load(env: dict, url: str, extra: dict) -> float | None:
+    t = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "kg.cli", "load", "--store", url, "--json"],
+                          check=False, env={**env, **extra}, capture_output=True, text=True)
+    seconds = time.perf_counter() - t
+    if done.returncode != 0:
+        print(f"kg load into {url} failed: {done.stderr[-2000:]}", file=sys.stderr)
+        return None
+    steps = json.loads(done.stdout)["steps_s"]
+    print(f"  kg load into {url}: {seconds:.1f} s, steps {steps}", file=sys.stderr, flush=True)
+    return seconds
+
+
+def serve_and_time(env: dict, build_dir: Path, workdir: Path, n_requests: int, n_pages: int, seed: int) -> dict:
+    port = free_port()
+    log = workdir / f"server-{port}.log"
+    process = subprocess.Popen([sys.executable, str(ROOT / "server.py"), "--port", str(port), "--no-build"],
+                               env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        endpoint.wait_for(port, "/sparql", process, timeout=600)
+        entities = endpoint.sample_parameters(build_dir / "dataset.nq", seed)
+        mix = endpoint.uniquely(endpoint.mix(endpoint.distinct_requests(entities), n_requests, seed))
+        endpoint.load(port, "/sparql", mix[: max(10, n_requests // 10)], 1)  # warm-up
+        stats = endpoint.load(port, "/sparql", endpoint.uniquely(mix), 1)
+        names = [e.rsplit("/", 1)[-1] for e in _page_entities(build_dir / "dataset.nq", n_pages, seed)]
+        session = requests.Session()
+        base = f"http://127.0.0.1:{port}"
+        for name in names[:10]:
+            session.get(f"{base}/page/{name}", timeout=60)
+        times, failed = [], 0
+        for name in names:
+            t = time.perf_counter()
+            r = session.get(f"{base}/page/{name}", timeout=60)
+            times.append(time.perf_counter() - t)
+            failed += r.status_code != 200
+        q50, q99 = stats.p50_ms, stats.p99_ms
+        p50, p99 = percentiles(times)
+        return {"query_p50_ms": q50, "query_p99_ms": q99, "query_errors": stats.errors,
+                "page_p50_ms": p50, "page_p99_ms": p99, "page_errors": failed}
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _page_entities(dataset: Path, n: int, seed: int) -> list[str]:
+    store = ox.Store()
+    store.bulk_load(dataset.read_bytes(), ox.RdfFormat.N_QUADS)
+    rows = store.query("SELECT DISTINCT ?s WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l "
+                       f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), \"{ID}\") && !CONTAINS(STR(?s), \"#\")) }} "
+                       "ORDER BY ?s", use_default_graph_as_union=True)
+    entities = [row["s"].value for row in rows]
+    random.Random(seed).shuffle(entities)
+    return entities[:n]
+
+
+# --- the run ---
+
+
+def measure(size: int, workdir: Path, args) -> dict:
+    t = time.perf_counter()
+    root = make_root(size, workdir)
+    generate = time.perf_counter() - t
+    build_dir = workdir / f"build-{size}x"
+    env = dict(os.environ, KG_ROOT=str(root), KG_BUILD_DIR=str(build_dir),
+               PYTHONPATH=str(ROOT / "src") + os.pathsep + str(ROOT))
+    env.pop("KG_STORE", None)
+    built = run_json(BUILD, env)
+    out = {"size": size, "generate_s": generate, "build_s": built["wall"], "build_rss_mb": built["rss_mb"],
+           "phases": built["timings"], "asserted": built["asserted"], "inferred": built["inferred"]}
+    embedded = run_json(EMBEDDED, env)
+    out["load_embedded_s"], out["embedded_rss_mb"] = embedded["wall"], embedded["rss_mb"]
+    if not args.no_servers:
+        out["load_oxigraph_s"] = load_oxigraph(env, workdir / f"ox-{size}x")
+        out["load_virtuoso_s"] = load_virtuoso(env, workdir / f"virt-{size}x")
+    out.update(serve_and_time(env, build_dir, workdir, args.requests, args.pages, args.seed))
+    shutil.rmtree(root, ignore_errors=True)
+    return out
+
+
+def fmt(value, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2f}{unit}" if value < 100 else f"{value:.0f}{unit}"
+    return f"{value}{unit}"
+
+
+def report(results: list[dict]) -> None:
+    phases = sorted({k for r in results for k in r["phases"]}, key=["load", "validate", "infer", "write"].index
+                    if all(k in ("load", "validate", "infer", "write") for r in results for k in r["phases"])
+                    else str)
+    # "copy": growth per copy of the data (1.0 = linear); "ratio": the last size's figure over the first's.
+    rows = [("asserted triples", "asserted", "copy"), ("inferred triples", "inferred", "copy"),
+            ("build (s)", "build_s", "copy")]
+    rows += [(f"  {p} (s)", ("phases", p), "copy") for p in phases]
+    rows += [("build peak RSS (MB)", "build_rss_mb", "copy"), ("load embedded (s)", "load_embedded_s", "copy"),
+             ("embedded RSS (MB)", "embedded_rss_mb", "copy"), ("load Oxigraph (s)", "load_oxigraph_s", "copy"),
+             ("load Virtuoso (s)", "load_virtuoso_s", "copy"), ("query mix p50 (ms)", "query_p50_ms", "ratio"),
+             ("query mix p99 (ms)", "query_p99_ms", "ratio"), ("entity page p50 (ms)", "page_p50_ms", "ratio"),
+             ("entity page p99 (ms)", "page_p99_ms", "ratio"), ("failed requests", None, "")]
+
+    def get(r, key):
+        if key is None:
+            return r["query_errors"] + r["page_errors"]
+        if isinstance(key, tuple):
+            return r[key[0]].get(key[1])
+        return r.get(key)
+
+    base = results[0]
+    head = f"{'':<24}" + "".join(f"{str(r['size']) + 'x':>12}" for r in results)
+    if len(results) > 1:
+        head += "   last/first: per copy (1.0 = linear) | as is (x)"
+    print(head)
+    for label, key, kind in rows:
+        line = f"{label:<24}" + "".join(f"{fmt(get(r, key)):>12}" for r in results)
+        last = results[-1]
+        first_value, last_value = get(base, key), get(last, key)
+        if len(results) > 1 and kind and first_value and last_value:
+            if kind == "copy":
+                line += f"   {last_value / first_value / (last['size'] / base['size']):.2f} per copy"
+            else:
+                line += f"   {last_value / first_value:.2f}x"
+        print(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1,10,100", help="copies of the report's data, comma-separated")
+    parser.add_argument("--requests", type=int, default=300, help="queries of the mix per size")
+    parser.add_argument("--pages", type=int, default=200, help="entity pages per size")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--no-servers", action="store_true", help="skip loading into Oxigraph and Virtuoso")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="kg-scale-") as tmp:
+        for size in sizes:
+            started = time.perf_counter()
+            results.append(measure(size, Path(tmp), args))
+            print(f"[{size}x measured in {time.perf_counter() - started:.0f} s] {json.dumps(results[-1])}",
+                  file=sys.stderr, flush=True)
+    report(results)
+    if args.json:
+        print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
