@@ -390,3 +390,18 @@ def test_entity_pages_offer_their_figures_as_csv_and_excel(web_client):
     assert 'href="/class/Observation.csv?of=jinpu"' in body and 'href="/class/Observation.xlsx?of=jinpu"' in body
     data = web_client.get("/class/Observation.json?of=jinpu").get_json()
     assert data["total"] >= 20 and any(r["iri"].endswith("/obs-gdp-2021") for r in data["rows"])
+
+
+def test_search_finds_quotes_through_their_english_translation(web_app, web_client):
+    from kg.web.dataset_index import site
+
+    with web_app.app_context():
+        s = site()
+        passage = s.passages[s.figures[BASE + "id/obs-gdp-2021"].passages[0]]
+        names = " ".join(s.labels[BASE + "id/obs-gdp-2021"].values()).lower()
+    if not passage.translation:
+        pytest.skip("the data give no translation of this passage")
+    word = [w for w in re.findall(r"[A-Za-z]{5,}", passage.translation) if w.lower() not in names][0]
+    # the word is in no name of the figure, only in its quote's translation; 2529 is its value
+    hits = _search(web_client, f"{word} 2529")
+    assert "obs-gdp-2021" in hits

@@ -1,7 +1,8 @@
 """Search: /search?q= (HTML) and /search.json?q= (JSON), over the names of everything (Chinese and English labels,
 alternative labels), the figures as the report writes them ("2529", "2529亿元", "45%") and the verbatim quotes things
-were derived from. Several words must all match, each anywhere (so "jinpu gdp" finds "Jinpu New District GDP, 2021"
-and "share dalian" the district's shares of Dalian); case, full-width and half-width forms are ignored.
+were derived from, with their English translations. Several words must all match, each anywhere (so "jinpu gdp"
+finds "Jinpu New District GDP, 2021" and "share dalian" the district's shares of Dalian); case, full-width and
+half-width forms are ignored.
 
 Ranking: a name that is the query beats a name that starts with it, which beats one that contains it, which beats a
 figure's value, which beats a quote that mentions it; then the kind of thing (an indicator or a place before the
@@ -99,6 +100,8 @@ def _read_index(s: Site) -> list[Doc]:
     for iri, d in docs.items():
         for passage in s.sources(iri):
             d.quotes.append((normalize(passage.exact), passage.exact))
+            if passage.translation:  # English words find Chinese quotes through their translation
+                d.quotes.append((normalize(passage.translation), passage.translation))
     return list(docs.values())
 
 
