@@ -79,15 +79,100 @@ def test_run_a_canned_query_and_follow_a_result_link(page):
     assert page.locator("h1").inner_text() == name
 
 
-def test_editor_highlights_and_runs_with_ctrl_enter(page):
+def _outside_requests(page, host: str) -> list[str]:
+    """Abort and record every request that would leave the test server (the page must work offline)."""
+    outside: list[str] = []
+
+    def handle(route):
+        url = route.request.url
+        if urlparse(url).netloc in (host, "") or url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    page.route("**/*", handle)
+    return outside
+
+
+def test_query_editor_is_yasgui_offline_with_local_completion_and_error_markers(page, live_server):
+    outside = _outside_requests(page, urlparse(live_server).netloc)
     page.goto("/query")
-    area = page.locator("#query-text")
-    area.fill("SELECT ?district WHERE { ?district a <https://w3id.org/jinpu-kg/def#District> }")
-    assert page.locator(".highlight .tok-kw").count() >= 2
-    assert page.locator(".highlight .tok-var").count() >= 2
-    area.press("Control+Enter")
+    page.wait_for_selector(".yasqe .CodeMirror")
+    assert page.locator(".yasqe .CodeMirror-linenumber").count() > 3  # line numbers
+    assert page.locator("#query-text").is_hidden()  # the textarea is the form's input, under the editor
+    page.evaluate("window.kgYasqe.setValue(''); window.kgYasqe.focus()")
+    # typing a project prefix declares it; the class completes from the ontology, shown with its labels
+    page.keyboard.type("SELECT * WHERE { ?d a jp:Distr", delay=15)
+    hints = page.locator(".CodeMirror-hints li")
+    hints.first.wait_for()
+    assert "jp:District" in hints.first.inner_text() and "区" in hints.first.inner_text()
+    page.keyboard.press("Enter")
+    value = page.evaluate("window.kgYasqe.getValue()")
+    assert value.startswith("PREFIX jp: <https://w3id.org/jinpu-kg/def#>") and "a jp:District" in value
+    # entities complete by label from the data
+    page.keyboard.type(" ; jp:locatedIn jpr:dalia", delay=15)
+    hints.first.wait_for()
+    assert any("Dalian" in h and "大连市" in h for h in hints.all_inner_texts())
+    page.keyboard.press("Escape")
+    page.evaluate("window.kgYasqe.setValue(window.kgYasqe.getValue().replace(/jpr:dalia.*$/, '?place }'))")
+    # a syntax error is marked live, at its line
+    page.evaluate("window.kgYasqe.setValue('SELECT * WHERE {\\n  ?s ?p\\n}')")
+    page.wait_for_selector(".parseErrorIcon")
+    # a pasted query using project prefixes without PREFIX lines gets them
+    page.evaluate("window.kgYasqe.setValue('SELECT * WHERE { ?d a jp:District ; rdfs:label ?label }')")
+    page.wait_for_function("window.kgYasqe.getValue().indexOf('PREFIX rdfs:') >= 0")
+    page.wait_for_function("document.querySelectorAll('.parseErrorIcon').length === 0")
+    page.locator(".CodeMirror textarea").focus()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(re.compile(r"/query\?query="))
     page.wait_for_selector("table.results-table")
-    assert page.locator("table.results-table a", has_text="Jinpu New District").count() == 1
+    assert page.locator("table.results-table td a", has_text="Jinpu New District").count() == 2  # zh and en label rows
+    assert page.locator("table.results-table thead th").all_inner_texts()[:2] == ["?d", "?label"]  # query order
+    assert outside == []
+
+
+def test_query_editor_lets_the_keyboard_leave(page):
+    page.goto("/query")
+    page.wait_for_selector(".yasqe .CodeMirror")
+    page.evaluate("window.kgYasqe.focus()")
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.activeElement.type") == "submit"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('.CodeMirror') === null")
+
+
+def test_results_table_sorts_filters_and_pages(page):
+    page.goto("/query?query=" + requests.utils.quote(
+        "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label "
+        "FILTER(LANG(?label) = 'en') }"))
+    table = page.locator("table.results-table")
+    table.wait_for()
+    total = len(page.locator("table.results-table tbody tr").all())
+    assert total > 100
+    visible = page.locator("table.results-table tbody tr:visible")
+    assert visible.count() == 100  # paged
+    page.locator(".results-filter").fill("Big Data Industry")
+    assert 1 <= visible.count() < 10
+    assert all("big data industry" in t.lower() for t in visible.all_inner_texts())
+    page.locator(".results-filter").fill("")
+    page.locator(".pager .page-next").click()
+    assert visible.count() == min(100, total - 100)
+    # sorting by a numeric column sorts by number, both ways
+    page.goto("/query?query=" + requests.utils.quote(
+        "PREFIX jp: <https://w3id.org/jinpu-kg/def#> SELECT ?o ?v WHERE { ?o jp:value ?v }"))
+    button = page.locator("th .sort-button", has_text="?v")
+    button.click()
+    assert page.locator("th[aria-sort=ascending]").count() == 1
+
+    def numbers() -> list[float]:
+        return [float(t.replace(",", "")) for t in
+                page.locator("table.results-table tbody tr:visible td:nth-child(2)").all_inner_texts()]
+
+    values = numbers()
+    assert len(values) > 50 and values == sorted(values) and values[0] < values[-1]
+    button.click()
+    assert numbers() == sorted(values, reverse=True)
 
 
 def test_search_box(page):
@@ -113,15 +198,44 @@ def test_language_switch_persists(page):
     assert page.locator("h1").inner_text() == "Dalian"
 
 
-@pytest.mark.parametrize("path", ["/", "/page/jinpu", "/query?name=03-projects", "/report", "/class/Observation",
-                                  "/page/def"])
-def test_phone_width_needs_no_sideways_scrolling(browser, live_server, path):
-    context = browser.new_context(viewport={"width": 375, "height": 800}, base_url=live_server, is_mobile=True)
+PHONE_PAGES = ["/", "/page/jinpu", "/page/obs-gdp-2021", "/page/p-innov-5g", "/query?name=03-projects", "/report",
+               "/class/Observation", "/class/Project", "/class/", "/page/def", "/search?q=gdp", "/downloads",
+               "/validation"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("path", PHONE_PAGES)
+def test_phone_width_needs_no_sideways_scrolling(browser, live_server, path, lang):
+    context = browser.new_context(viewport={"width": 360, "height": 780}, base_url=live_server, is_mobile=True)
     pg = context.new_page()
-    pg.goto(path)
+    pg.goto(path + ("&" if "?" in path else "?") + "lang=" + lang)
     width = pg.evaluate("document.documentElement.scrollWidth")
+    header = pg.evaluate("document.querySelector('header.site').getBoundingClientRect().height")
+    small = pg.evaluate("""() => [...document.querySelectorAll('main *, header *')].filter(e => e.childNodes.length
+        && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()) && e.getClientRects().length
+        && !e.closest('svg') && parseFloat(getComputedStyle(e).fontSize) < 12)
+        .map(e => e.tagName + '.' + e.className)""")
     context.close()
-    assert width <= 375
+    assert width <= 360
+    assert header <= 100  # a compact header: one line of brand, search and language, one of sections
+    assert small == []  # 12 px minimum
+
+
+def test_figure_tables_become_cards_on_a_phone(browser, live_server):
+    context = browser.new_context(viewport={"width": 360, "height": 780}, base_url=live_server, is_mobile=True)
+    pg = context.new_page()
+    pg.goto("/page/jinpu?lang=en")
+    table = pg.locator("table.figures")
+    card = pg.locator("table.figures tbody tr:not(.group-row)").first
+    box = card.bounding_box()
+    assert table.evaluate("t => t.scrollWidth") <= 360
+    assert box is not None and box["width"] <= 360
+    value = card.locator("td[data-label=Value]")
+    assert value.is_visible() and "亿元" in value.inner_text()
+    assert card.locator("td[data-label=Source] a").is_visible()  # the quote is on screen, not off to the right
+    label = value.evaluate("td => getComputedStyle(td, '::before').content")
+    context.close()
+    assert label == '"Value"'
 
 
 def test_pages_load_nothing_from_elsewhere(page, live_server):
@@ -152,9 +266,147 @@ def test_screenshots(browser, live_server, tmp_path):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server, locale="en-US")
     pg = context.new_page()
     for path, name, full in (("/?lang=en", "home.png", True), ("/page/jinpu?lang=en", "entity-jinpu.png", False),
-                             ("/query?name=03-projects&lang=en", "query.png", False)):
+                             ("/query?name=03-projects&lang=en", "query.png", False),
+                             ("/page/obs-gdp-2021?lang=en", "cite.png", False),
+                             ("/class/Project?status=Signed&lang=en", "facets.png", False)):
         pg.goto(path)
         pg.wait_for_load_state("networkidle")
         pg.screenshot(path=str(out / name), full_page=full)
         assert (out / name).stat().st_size > 20_000
     context.close()
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, base_url=live_server, is_mobile=True)
+    pg = phone.new_page()
+    pg.goto("/page/jinpu?lang=zh")
+    pg.wait_for_load_state("networkidle")
+    pg.locator("table.figures").scroll_into_view_if_needed()
+    pg.screenshot(path=str(out / "phone-figures-zh.png"))
+    assert (out / "phone-figures-zh.png").stat().st_size > 20_000
+    phone.close()
+
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"  # axe-core from npm, for the tests only
+PAGE_KINDS = {
+    "home": "/",
+    "entity": "/page/jinpu",
+    "figure": "/page/obs-gdp-2021",
+    "passage": "/page/p-innov-5g",
+    "classes": "/class/",
+    "class-projects": "/class/Project",
+    "class-figures": "/class/Observation",
+    "term": "/term/Signed",
+    "search": "/search?q=gdp",
+    "query": "/query?name=03-projects",
+    "report": "/report",
+    "ontology": "/page/def",
+    "downloads": "/downloads",
+    "validation": "/validation",
+    "not-found": "/page/no-such-thing",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("kind", list(PAGE_KINDS))
+def test_axe_finds_no_serious_accessibility_problem(page, kind, lang):
+    path = PAGE_KINDS[kind]
+    page.goto(path + ("&" if "?" in path else "?") + "lang=" + lang)
+    page.wait_for_load_state("networkidle")
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+        .filter(v => v.impact === 'serious' || v.impact === 'critical')
+        .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))""")
+    assert violations == []
+
+
+@pytest.mark.parametrize("path", ["/", "/page/jinpu", "/page/obs-gdp-2021", "/class/Observation", "/report",
+                                  "/search?q=gdp"])
+def test_chinese_text_on_english_pages_is_marked_as_chinese(page, path):
+    page.goto(path + ("&" if "?" in path else "?") + "lang=en")
+    unmarked = page.evaluate("""() => { const out = [];
+        const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        let n;
+        while ((n = walk.nextNode())) {
+          if (!/[\\u3400-\\u9fff]/.test(n.textContent)) continue;
+          const el = n.parentElement;
+          if (el.closest('svg, script, style, template, textarea, .CodeMirror')) continue;
+          if (!(el.closest('[lang]') || document.documentElement).getAttribute('lang').startsWith('zh'))
+            out.push(n.textContent.trim().slice(0, 30));
+        }
+        return out; }""")
+    assert unmarked == []
+
+
+# ---- the personas' tasks, each at most two clicks from the home page, in both languages, on desktop and phone ----
+
+VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=[(lang, device) for lang in ("en", "zh") for device in VIEWPORTS],
+                ids=lambda p: f"{p[0]}-{p[1]}")
+def persona(request, browser, live_server):
+    lang, device = request.param
+    context = browser.new_context(viewport=VIEWPORTS[device], base_url=live_server, is_mobile=device == "phone",
+                                  locale="zh-CN" if lang == "zh" else "en-US")
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    context.set_default_timeout(15000)
+    pg = context.new_page()
+    pg.goto(f"/?lang={lang}")  # the language is remembered from here on
+    yield pg, lang
+    context.close()
+
+
+def test_journalist_cites_a_figure_in_two_clicks(persona):
+    page, _lang = persona
+    page.locator("#headline .card a.big").first.click()  # 1: the GDP figure
+    page.wait_for_url(re.compile(r"/page/obs-gdp-2021"))
+    box = page.locator("#cite")
+    assert box.is_visible()
+    assert page.locator("#permalink").input_value() == BASE + "id/obs-gdp-2021"
+    assert "2529亿元" in box.locator("q[lang=zh]").first.inner_text()
+    assert "2022-01" in box.inner_text() and "大连金普新区2021年发展成就专题报道" in box.inner_text()
+    page.locator("button.copy[data-copy='#permalink']").click()  # 2: copy the permalink
+    assert page.evaluate("navigator.clipboard.readText()") == BASE + "id/obs-gdp-2021"
+    bib = requests.get(page.url.split("/page/")[0] + "/cite/obs-gdp-2021.bib").text
+    assert bib.startswith("@misc{jinpukg-obs-gdp-2021,")
+    # the figure's page quotes its own sentence, whole
+    assert "地区生产总值2529亿元" in page.locator(".figure-card blockquote").first.inner_text()
+
+
+def test_economist_compares_shares_of_dalian_and_exports_them(persona):
+    page, _lang = persona
+    table = page.locator("#shares table.compare-table")  # on the home page itself
+    assert table.is_visible()
+    shares = [float(re.sub(r"[^\d.]", "", t)) for t in table.locator("td.num").all_inner_texts()]
+    assert len(shares) >= 6 and shares == sorted(shares, reverse=True)
+    assert page.locator("#chart-home-shares svg").count() == 1
+    with page.expect_download() as download:
+        page.locator("#shares a[href*='Observation.xlsx']").click()  # 1: the shares as a spreadsheet
+    assert download.value.suggested_filename == "jinpu-kg-figures-area-jinpu-kind-Share.xlsx"
+
+
+def test_analyst_filters_projects_in_two_clicks(persona):
+    page, _lang = persona
+    page.locator('.class-list a[href="/class/Project"]').click()  # 1: the projects
+    page.wait_for_url(re.compile(r"/class/Project"))
+    assert page.locator("#class-note").is_visible()  # these are the projects the report names, against 206 / 232
+    signed = page.locator('#facets [data-facet=status] a[href*="status=Signed"]')
+    if not signed.is_visible():
+        page.locator("#facets [data-facet=status] summary").click()
+    count = int(signed.locator(".count").inner_text()) if signed.locator(".count").count() else None
+    signed.click()  # 2: only the signed ones
+    page.wait_for_url(re.compile(r"status=Signed"))
+    rows = page.locator("table.members tbody tr")
+    assert rows.count() > 0 and (count is None or rows.count() == count)
+    status_cells = page.locator("table.members tbody tr td:nth-child(2)").all_inner_texts()
+    assert all(t.strip() in ("Signed", "已签约") for t in status_cells)
+    assert page.locator("aside.machine a[href*='Project.csv?status=Signed']").count() == 1
+
+
+def test_developer_runs_an_example_query_in_two_clicks(persona):
+    page, _lang = persona
+    page.locator("header.site nav a[href='/query']").click()  # 1: the query page
+    page.wait_for_selector(".yasqe .CodeMirror")
+    page.locator(".canned a[href='/query?name=05-shares-of-dalian']").click()  # 2: an example
+    page.wait_for_selector("table.results-table")
+    assert page.locator("table.results-table tbody tr").count() >= 6
+    assert page.locator("table.results-table td a").first.inner_text().strip()  # labelled, linked cells
+    assert page.locator(".results-filter").is_visible()

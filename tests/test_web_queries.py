@@ -51,7 +51,7 @@ def test_query_page_runs_a_canned_query_and_shows_labels_and_links(web_client):
     body = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert "Projects with their enterprises" in body
-    assert '<table class="results-table">' in body
+    assert '<table class="results-table" data-results>' in body
     assert re.search(r'<td><a href="/page/[^"]+" title="https://w3id.org/jinpu-kg/id/[^"]+">[^<]+</a>', body)
     assert ">https://w3id.org/jinpu-kg/id/" not in body  # labels, not raw IRIs
 
@@ -105,5 +105,69 @@ def test_oversized_query_is_413(web_app, web_client):
 
 def test_query_page_without_a_query_shows_the_editor_and_the_list(web_client):
     body = web_client.get("/query").get_data(as_text=True)
-    assert 'id="query-text"' in body and "/static/editor.js" in body
+    assert 'id="query-text"' in body and "/static/vendor/yasgui/yasgui.min.js" in body and "/static/query.js" in body
     assert body.count("/query?name=") >= 10
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[q.name for q in QUERIES])
+def test_canned_query_returns_no_duplicate_rows(web_app, query):
+    with web_app.app_context():
+        result = run_user_query(query.text)
+    rows = [tuple(sorted((k, str(v)) for k, v in row.items())) for row in result.rows]
+    assert len(rows) == len(set(rows)), f"{query.name} returns the same row twice"
+
+
+def test_foreign_enterprises_are_enterprises(web_app):
+    query = examples.by_name("07-foreign-enterprises")
+    with web_app.app_context():
+        result = run_user_query(query.text)
+        types = {str(r["t"]) for r in run_user_query(
+            "SELECT DISTINCT ?t WHERE { VALUES ?e { " + " ".join(f"<{row['enterprise']}>" for row in result.rows)
+            + " } ?e a ?t }").rows}
+    assert "https://w3id.org/jinpu-kg/def#Enterprise" in types
+    assert "https://w3id.org/jinpu-kg/def#Project" not in types
+
+
+def test_undeclared_project_prefixes_are_declared_for_the_query(web_client):
+    resp = web_client.get("/query", query_string={"query": "SELECT ?d WHERE { ?d a jp:District ; rdfs:label ?l }",
+                                                  "lang": "en"})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200, body
+    assert 'id="declared"' in body and "PREFIX jp: &lt;https://w3id.org/jinpu-kg/def#&gt;" in body
+    assert "Jinpu New District" in body
+    share = html.unescape(re.search(r'href="([^"]*)" class="share" id="share-link"', body).group(1))
+    assert parse_qs(urlparse(share).query)["query"][0].startswith("PREFIX jp: <https://w3id.org/jinpu-kg/def#>")
+
+
+def test_a_declared_prefix_is_left_alone(web_client):
+    body = web_client.get("/query", query_string={
+        "query": "PREFIX jp: <https://w3id.org/jinpu-kg/def#>\nSELECT ?d WHERE { ?d a jp:District }"}).get_data(
+        as_text=True)
+    assert 'id="declared"' not in body
+
+
+def test_select_star_columns_follow_the_query(web_client):
+    body = web_client.get("/query", query_string={
+        "query": "SELECT * WHERE { ?zebra a jp:District ; rdfs:label ?middle ; jp:locatedIn ?alpha }"}).get_data(
+        as_text=True)
+    head = re.search(r"<thead><tr>(.*?)</tr></thead>", body).group(1)
+    assert re.findall(r"\?(\w+)</th>", head) == ["zebra", "middle", "alpha"]
+
+
+def test_the_table_says_when_it_shows_fewer_rows_than_the_result(web_client):
+    resp = web_client.get("/query", query_string={"query": "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 2500",
+                                                  "lang": "en"})
+    body = resp.get_data(as_text=True)
+    assert 'id="shown-note"' in body and "first 2000 of 2500 rows" in body
+    assert body.count("<tr>") - 1 == 2000
+
+
+def test_editor_terms_are_served_from_the_dataset(web_client):
+    terms = web_client.get("/query/terms.json").get_json()
+    assert terms["endpoint"] == "/sparql"
+    assert terms["prefixes"]["jp"] == "https://w3id.org/jinpu-kg/def#"
+    assert {"iri": "https://w3id.org/jinpu-kg/def#District", "en": "District", "zh": "区"} in terms["classes"]
+    assert any(p["iri"] == "https://w3id.org/jinpu-kg/def#refArea" for p in terms["properties"])
+    jinpu = next(e for e in terms["entities"] if e["iri"] == "https://w3id.org/jinpu-kg/id/jinpu")
+    assert jinpu == {"iri": "https://w3id.org/jinpu-kg/id/jinpu", "en": "Jinpu New District", "zh": "金普新区"}
+    assert not any("/id/p-" in e["iri"] for e in terms["entities"])  # passages are not entities to complete

@@ -9,7 +9,10 @@ files the pages run (queries/) and the example queries (examples/ with examples.
     /term/<Local>                  pages/entity.py     page of an ontology term that is not a class
     /class/, /class/<Local>        pages/classes.py    classes and their members (sortable; .json .csv twins)
     /search, /search.json          pages/search.py     label search, HTML and JSON
-    /query                         pages/query.py      SPARQL editor, example queries, results with downloads
+    /query                         pages/query.py      SPARQL editor (YASGUI), example queries, results with downloads
+    /query.csv                     pages/query.py      a query's results as CSV with a label beside every IRI
+    /query/terms.json              pages/query.py      what the editor completes (prefixes, terms, entities)
+    /cite/<name>.txt|.bib|.json    pages/cite.py       how to cite it: plain text, BibTeX, CSL-JSON
     /report, /report.json          pages/report.py     the source report, every passage that produced a fact highlighted
     /ontology                      pages/ontology.py   redirects to /page/def
     /downloads, /download/<file>   pages/downloads.py  dataset dumps, ontology, shapes, VoID, validation report files
@@ -28,14 +31,15 @@ from flask import Blueprint, Flask, request
 from werkzeug.exceptions import HTTPException
 
 from kg.store.base import ExecutionError
-from kg.web import rendering
+from kg.web import quotes, rendering
 from kg.web.dataset_index import site
-from kg.web.pages import classes, downloads, entity, health, home, ontology, query, report, search
+from kg.web.pages import cite, classes, downloads, entity, health, home, ontology, query, report, search
 
 bp = Blueprint("web", __name__)
 
 bp.before_request(rendering.before_request)
 bp.add_app_template_filter(rendering.ucfirst, "ucfirst")
+bp.add_app_template_filter(quotes.cut, "quote_cut")
 bp.after_request(rendering.after_request)
 bp.after_app_request(rendering.cors)
 bp.app_errorhandler(HTTPException)(rendering.error_page)
@@ -54,7 +58,10 @@ ROUTES = [
     ("/search", search.search),
     ("/search.json", search.search_json),
     ("/query", query.query_page),  # also POST, for queries too long for a URL
+    ("/query/terms.json", query.terms_json),
+    ("/query.csv", query.labelled_csv),
     ("/report", report.report),
+    ("/cite/<path:name>", cite.cite),
     ("/report.json", report.report_json),
     ("/ontology", ontology.ontology_redirect),
     ("/downloads", downloads.index),

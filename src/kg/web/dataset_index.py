@@ -22,7 +22,7 @@ from rdflib.term import Node
 from kg.config import Settings
 from kg.rdf import vocab
 from kg.rdf.sparql_text import read_query
-from kg.web import labels
+from kg.web import labels, quotes
 from kg.web.iris import IriMap
 
 QUERIES_DIR = Path(__file__).parent / "queries"
@@ -168,6 +168,8 @@ class Site:
         for row in self.select("passages"):
             iri = str(row["passage"])
             name = self.iris.name(iri) or iri.rsplit("/", 1)[-1]
+            if iri in out:  # a second English rendering: keep the first
+                continue
             out[iri] = Passage(iri, name, str(row["exact"]), int(row["start"]), int(row["end"]),
                                str(row["section"]) if row.get("section") is not None else None,
                                str(row["translation"]) if row.get("translation") is not None else None)
@@ -268,6 +270,17 @@ class Site:
             return None, None
         return _py(rows[0].get("district")), _py(rows[0].get("report"))
 
+    @cached_property
+    def report_facts(self) -> dict[str, str]:
+        """The report's date of publication and language, as the data state them ("2022-01", "zh")."""
+        rows = self.select("district")
+        out: dict[str, str] = {}
+        for key in ("published", "language"):
+            value = rows[0].get(key) if rows else None
+            if value is not None:
+                out[key] = str(value)
+        return out
+
     @property
     def district(self) -> str | None:
         return self.district_and_report[0]
@@ -338,8 +351,7 @@ class Site:
         """The entity's name in the language, else in the other one, else a builtin or compact IRI. Never empty."""
         passage = self.passages.get(iri)
         if passage is not None:
-            text = passage.exact if len(passage.exact) <= 30 else passage.exact[:30] + "…"
-            return f"“{text}”"
+            return f"“{quotes.cut(passage.exact, 30)}”"
         names = self.labels.get(iri)
         if names:
             if lang in names:

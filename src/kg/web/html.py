@@ -13,7 +13,7 @@ from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from kg.web.dataset_index import Figure, Site
-from kg.web.i18n import translate
+from kg.web.i18n import UNIT_ZH, translate
 
 NUMERIC = {XSD.decimal, XSD.integer, XSD.double, XSD.float, XSD.nonNegativeInteger, XSD.positiveInteger, XSD.int,
            XSD.long}
@@ -41,11 +41,12 @@ def humanize(value: object, notation: str | None, lang: str) -> str:
     except (InvalidOperation, ValueError):
         return str(value)
     unit = notation or ""
-    if lang == "zh":
+    if lang == "zh":  # 2529亿元, 5.08万人: the unit in Chinese, written right after the number
+        word_unit = UNIT_ZH.get(unit, unit)
         for factor, word in ((Decimal(10) ** 8, "亿"), (Decimal(10) ** 4, "万")):
             if abs(d) >= factor:
-                return f"{number(d / factor)}{word} {unit}".strip()
-        return f"{number(d, group=True)} {unit}".strip()
+                return f"{number(d / factor)}{word}{word_unit}"
+        return f"{number(d, group=True)}{word_unit}"
     for factor, word in ((Decimal(10) ** 9, "billion"), (Decimal(10) ** 6, "million")):
         if abs(d) >= factor:
             amount = number((d / factor).quantize(Decimal("0.01")))
@@ -155,7 +156,9 @@ class Formatter:
         if unit.endswith(("unit-ratio", "unit-times", "unit-rank")):
             return ""
         notation = self.site.notations.get(unit)
-        return humanize(fig.norm_value, notation, self.lang)
+        text = humanize(fig.norm_value, notation, self.lang)
+        as_written = f"{fig.written or number(fig.value)}{fig.unit or ''}"
+        return "" if text.replace(" ", "") == as_written.replace(" ", "") else text  # 2529亿元 says it already
 
     def _growth(self, fig: Figure) -> str:
         written = fig.written or number(fig.value)

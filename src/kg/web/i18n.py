@@ -171,6 +171,9 @@ ZH: dict[str, str] = {
     "View the passage": "查看原文段落",
     "English translation": "英文译文",
     "This page": "本页",
+    "Only SELECT results are offered as a CSV with labels.": "只有 SELECT 查询结果提供带名称的 CSV。",
+    "as a table with filters": "可筛选的表格",
+    "CSV with labels": "带名称的 CSV",
     "Skip to content": "跳到正文",
     "Counts include members whose type was inferred (a District is also a Place).":
         "括号外为成员数（含推理得出的类型）。",
@@ -193,11 +196,77 @@ ZH: dict[str, str] = {
                      "每个实体、数字和关系都以 <code>prov:wasDerivedFrom</code> 指向报道中的一段逐字原文，"
                      "并带有字符位置。共 {passages} 段原文、{figures} 个数字。"
                      "构建时经过 SHACL 校验并做了 OWL 2 RL 推理，推理得出的陈述在页面上单独标明。",
+    "ontology": "本体",
+    "asserted": "断言",
+    "union": "合计",
+    "The SHACL report as the validator writes it (in English):": "SHACL 校验器输出的报告原文（英文）：",
+    "PARSER_NOTE": "解析器的原始信息（英文）：",
+    ": ": "：",
+    " (%)": "（%）",
+    " ({unit})": "（{unit}）",
+    "Jinpu New District's share of {area}": "金普新区占{area}的比重",
+    "Every share as a table": "全部占比数字",
+    "These figures": "这些数字",
+    "Filters": "筛选",
+    "Clear all filters": "清除全部筛选",
+    "Status": "状态",
+    "Industry": "产业",
+    "Investor": "投资方",
+    "Place": "地点",
+    "Theme": "主题",
+    "Unit": "单位",
+    "Approximate": "约数",
+    "Country": "国家",
+    "for spreadsheets": "可用电子表格打开",
+    "These are the projects the report names.": "此表列出报道点名的项目。",
+    "It counts {n} projects signed": "报道统计签约项目{n}个",
+    " and ": "、",
+    "{n} started in 2021": "2021年开工落地项目{n}个",
+    ".": "。",
+    "of= names no entity of this dataset.": "of= 参数不是本数据集中的条目。",
+    "Only the figures table is offered as a spreadsheet.": "只有数字表提供电子表格下载。",
+    "In the quote": "见于引文",
+    "Names, figures or quotes, in Chinese or English": "名称、数字或引文，中英文均可",
+    "Cite this": "引用",
+    "Permalink": "永久链接",
+    "Publication": "出处",
+    "Accessed": "访问日期",
+    "Copy the citation": "复制引文格式",
+    "Download": "下载",
+    "Plain text": "纯文本",
+    ", ": "，",
+    "A citation is available as .txt, .bib or .json.": "引用格式有 .txt、.bib 和 .json 三种。",
+    "Share of {area}": "占{area}比重",
+    "approximate value (the report says 约, 近, 超 …)": "约数（报道写作“约”“近”“超”等）",
+    "The numbers": "图中数字",
+    "Search the graph": "搜索知识图谱",
+    "Description": "说明",
+    "Predeclared prefixes": "预先声明的前缀",
+    "Ctrl+Space completes prefixes, classes, properties and entities; Esc leaves the editor.":
+        "Ctrl+空格 补全前缀、类、属性和实体；按 Esc 离开编辑器。",
+    "Declared for you": "已自动声明",
+    "This table shows the first {n} of {total} rows; the downloads have them all.":
+        "此表显示 {total} 行中的前 {n} 行；下载文件包含全部结果。",
+    "Filter the rows": "筛选行",
+    "{n} of {total} rows": "{n} / {total} 行",
+    "Sort by": "排序依据",
+    "Format": "格式化",
+}
+
+
+# unit notations (skos:notation of the data's units) as Chinese writes them after a number
+UNIT_ZH: dict[str, str] = {"CNY": "元", "USD": "美元", "persons": "人", "visits": "人次", "count": "个", "m2": "平方米",
+                           "m": "米", "a": "年", "h": "小时", "d": "天", "x": "倍", "rank": "位"}
+
+
+# Interface strings whose English is not their key
+EN: dict[str, str] = {
+    "PARSER_NOTE": "",
 }
 
 
 def translate(text: str, lang: str, **values: object) -> str:
-    out = ZH.get(text, text) if lang == "zh" else text
+    out = ZH.get(text, text) if lang == "zh" else EN.get(text, text)
     return out.format(**values) if values else out
 
 

@@ -6,14 +6,14 @@ import time
 from urllib.parse import urlencode
 
 from flask import Response, current_app, g, render_template, request
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from kg.rdf.formats import best_offer
 from kg.sparql.errors import message_of, status_of
 from kg.sparql.service import CORS_HEADERS
 from kg.store.base import ExecutionError
-from kg.web import i18n
+from kg.web import i18n, langmark
 from kg.web.dataset_index import Site, site
 from kg.web.html import Formatter
 from kg.web.linked_data import head_links, link_header
@@ -42,6 +42,11 @@ def fmt() -> Formatter:
 
 def _(text: str, **values: object) -> str:
     return i18n.translate(text, lang(), **values)
+
+
+def _m(text: str, **values: object) -> Markup:
+    """An interface string with markup in its values (links, code): the string escaped, the values as they are."""
+    return Markup(escape(i18n.translate(text, lang()))).format(**values)
 
 
 def before_request() -> None:
@@ -122,6 +127,7 @@ def context() -> dict:
     s: Site = site()
     return {
         "_": _,
+        "_m": _m,
         "markup": lambda text, **values: i18n.markup(text, lang(), **values),
         "lang": lang(),
         "html_lang": i18n.html_lang(lang()),
@@ -142,6 +148,8 @@ def render(template: str, *, status: int = 200, alternates: list[tuple[str, str,
     """Render a page; its machine twins go both in <link rel=alternate> and in the Link header."""
     alternates = alternates or []
     html = render_template(template, alternates=head_links(alternates), **context(), **values)
+    if lang() == "en":  # Chinese fragments on English pages get lang="zh"
+        html = langmark.mark_chinese(html)
     resp = Response(html, status=status, mimetype="text/html")
     if alternates:
         resp.headers["Link"] = link_header(alternates)

@@ -303,7 +303,8 @@ def _kind(fig: Figure) -> str:
 
 
 def figure_charts(s: Site, f: Formatter, iri: str, figures: list[Figure]) -> list[charts.Chart]:
-    """Up to three charts of comparable figures: growth rates, shares, and the largest group of amounts in one unit."""
+    """Charts of comparable figures, each with at least charts.MIN_BARS values: growth rates, shares of one whole, and
+    the largest group of amounts in one unit."""
     if not figures:
         return []
     lang_ = f.lang
@@ -333,22 +334,29 @@ def figure_charts(s: Site, f: Formatter, iri: str, figures: list[Figure]) -> lis
     out = []
     facts = [fig for fig in figures if not fig.planned]
     growth = [fig for fig in facts if _kind(fig) == "YearOnYearGrowth" and (fig.unit or "%") == "%"]
-    shares = [fig for fig in facts if _kind(fig) == "Share" and (fig.unit or "%") == "%"]
+    shares_of: dict[str, list[Figure]] = defaultdict(list)  # shares are comparable only as parts of the same whole
+    for fig in facts:
+        if _kind(fig) == "Share" and (fig.unit or "%") == "%" and fig.parent_area:
+            shares_of[fig.parent_area].append(fig)
     by_unit: dict[str, list[Figure]] = defaultdict(list)
     for fig in facts:
         if _kind(fig) in ("Level", "Count") and fig.unit:
             by_unit[fig.unit].append(fig)
     candidates = []
     if growth:
-        candidates.append((len(growth), translate("Year-on-year growth", f.lang) + " (%)", growth, True, "growth"))
-    if shares:
-        candidates.append((len(shares), translate("Share", f.lang) + " (%)", shares, False, "shares"))
+        title = translate("Year-on-year growth", f.lang) + translate(" (%)", f.lang)
+        candidates.append((len(growth), title, growth, True, "growth"))
+    for parent, figs in sorted(shares_of.items(), key=lambda kv: -len(kv[1])):
+        title = translate("Share of {area}", f.lang, area=s.label(parent, lang_)) + translate(" (%)", f.lang)
+        candidates.append((len(figs), title, figs, False, "shares-" + (s.iris.name(parent) or "area")))
     if by_unit:
         unit, figs = max(by_unit.items(), key=lambda kv: (len(kv[1]), kv[0]))
-        candidates.append((len(figs), translate("Figures", f.lang) + f" ({unit})", figs, False, "amounts"))
-    multi = [c for c in candidates if c[0] >= 2] or candidates[:1]
-    for _n, title, figs, prefer, ident in multi:
+        title = translate("Figures", f.lang) + translate(" ({unit})", f.lang, unit=unit)
+        candidates.append((len(figs), title, figs, False, "amounts"))
+    for n, title, figs, prefer, ident in candidates:
+        if n < charts.MIN_BARS:
+            continue
         chart = make(title, figs, prefer, ident)
-        if chart:
+        if chart and len(chart.bars) >= charts.MIN_BARS:
             out.append(chart)
     return out

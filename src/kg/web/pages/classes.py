@@ -4,11 +4,10 @@ class's own description as .ttl/.jsonld/.nt/.rdf."""
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from flask import Response, jsonify, request
 from rdflib import RDFS, Literal, URIRef
@@ -16,10 +15,11 @@ from rdflib.namespace import SKOS
 from rdflib.term import Node
 
 from kg.rdf import vocab
-from kg.web import labels
+from kg.web import collation, labels
 from kg.web.dataset_index import Site, site
 from kg.web.html import number
 from kg.web.linked_data import alternates, rdf_response
+from kg.web.models import exports, facets
 from kg.web.models.entity import description
 from kg.web.pages.entity import split_ext
 from kg.web.rendering import PageError, _, fmt, lang, render
@@ -132,17 +132,22 @@ def _sort_value(s: Site, nodes: list[Node] | None, lang_: str) -> tuple:
         v = node.toPython()
         if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
             return (0, float(v), "")
-        return (1, 0.0, str(node).lower())
-    return (1, 0.0, s.label(str(node), lang_).lower())
+        return (1, 0.0, collation.key(str(node)))
+    return (1, 0.0, collation.key(s.label(str(node), lang_)))
 
 
-def sorted_rows(s: Site, table: Table, sort: str, order: str, lang_: str) -> list[Row]:
+def sorted_rows(s: Site, table: Table, sort: str, order: str, lang_: str, rows: list[Row] | None = None) -> list[Row]:
     keys = {c.key for c in table.columns}
+    rows = table.rows if rows is None else rows
     if sort == "label" or sort not in keys:
-        rows = sorted(table.rows, key=lambda r: s.label(r.iri, lang_).lower())
+        rows = sorted(rows, key=lambda r: collation.key(s.label(r.iri, lang_)))
+    elif sort == "status":  # in the order of a project's life, not alphabetically
+        rows = sorted(rows, key=lambda r: (facets.status_rank(s, r.cells.get(sort)) is None,
+                                           facets.status_rank(s, r.cells.get(sort)) or 0,
+                                           collation.key(s.label(r.iri, lang_))))
     else:
-        rows = sorted(table.rows, key=lambda r: (_sort_value(s, r.cells.get(sort), lang_),
-                                                 s.label(r.iri, lang_).lower()))
+        rows = sorted(rows, key=lambda r: (_sort_value(s, r.cells.get(sort), lang_),
+                                           collation.key(s.label(r.iri, lang_))))
     if order == "desc":
         rows.reverse()
     return rows
@@ -174,7 +179,7 @@ def class_page(local: str) -> Response:
     if ext:
         cls = class_iri(s, base)
         return rdf_response(description(s, URIRef(cls)), ext, s.prefixes, subject=cls)
-    for twin in ("json", "csv"):
+    for twin in ("json", "csv", "xlsx"):
         if local.endswith("." + twin):
             return class_data(local[: -len(twin) - 1], twin)
     cls = class_iri(s, local)
@@ -185,12 +190,18 @@ def class_page(local: str) -> Response:
         page_no = max(1, int(request.args.get("page", "1")))
     except ValueError:
         raise PageError(400, "page must be a number") from None
-    rows = sorted_rows(s, table, sort, order, f.lang)
+    rows, facet_list = filtered(s, cls, table, f.lang)
+    rows = sorted_rows(s, table, sort, order, f.lang, rows)
     pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
     if page_no > pages:
         raise PageError(404, f"There are only {pages} pages.")
     shown = rows[(page_no - 1) * PAGE_SIZE: page_no * PAGE_SIZE]
-    links = [(f"/class/{local}.json", "application/json", "JSON"), (f"/class/{local}.csv", "text/csv", "CSV")]
+    twin_query = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "lang")]
+    twin_args = ("?" + urlencode(twin_query)) if twin_query else ""
+    links = [(f"/class/{local}.json{twin_args}", "application/json", "JSON"),
+             (f"/class/{local}.csv{twin_args}", "text/csv", "CSV")]
+    if exports.has_figure_export(s, cls):
+        links.append((f"/class/{local}.xlsx{twin_args}", exports.XLSX, "Excel"))
     links += alternates(f"/class/{local}")
     return render(
         "class.html",
@@ -209,8 +220,55 @@ def class_page(local: str) -> Response:
         pages=pages,
         figures=s.figures,
         alternates=links,
-        sort_args={k: v for k, v in request.args.items() if k not in ("sort", "order", "page")},
+        sort_args=[(k, v) for k, v in request.args.items(multi=True) if k not in ("sort", "order", "page")],
+        facets=facet_list,
+        facet_url=lambda key, value: facet_url(key, value),
+        clear_url=facet_url(None, None),
+        twin_args=twin_args,
+        total_all=len(table.rows),
+        note=class_note(s, cls),
     )
+
+
+def filtered(s: Site, cls: str, table: Table, lang_: str) -> tuple[list[Row], list]:
+    """The rows the request's facets and ?of= allow, and the facets with their counts; 400 on a bad value."""
+    rows = table.rows
+    of = request.args.get("of")
+    if of:
+        iri = s.iris.entity_iri(of)
+        if iri is None or str(iri) not in s.labels:
+            raise PageError(400, _("of= names no entity of this dataset."))
+        mine = {fig.iri for fig in s.figures_of(str(iri))} | {str(iri)}
+        rows = [r for r in rows if r.iri in mine or any(str(n) == str(iri) for ns in r.cells.values() for n in ns)]
+    try:
+        return facets.apply(s, cls, rows, {k: request.args.getlist(k) for k in request.args}, lang_)
+    except facets.FacetError as exc:
+        raise PageError(400, str(exc)) from None
+
+
+def facet_url(key: str | None, value: str | None) -> str:
+    """The current URL with one facet value switched on or off (key None: all facets off), back on page 1."""
+    keep = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+    if key is None:
+        keep = [(k, v) for k, v in keep if k in ("sort", "order", "lang", "of")]
+    elif (key, value) in keep:
+        keep.remove((key, value))
+    else:
+        keep.append((key, value))
+    return request.path + ("?" + urlencode(keep) if keep else "")
+
+
+def class_note(s: Site, cls: str) -> dict | None:
+    """What a table of the report's projects must say: these are the projects it names, not all it counts."""
+    if s.iris.local(cls) != "Project":
+        return None
+    counts = {}
+    for key, indicator in (("signed", "ind-signed-projects"), ("started", "ind-started-projects")):
+        fig = next((f for f in s.figures.values() if f.indicator == s.iris.id_ns + indicator
+                    and (f.kind or "").endswith("#Count")), None)
+        if fig is not None:
+            counts[key] = fig
+    return counts or None
 
 
 def _definition(s: Site, cls: str, lang_: str) -> str:
@@ -221,28 +279,23 @@ def _definition(s: Site, cls: str, lang_: str) -> str:
     return texts.get(lang_) or texts.get("en") or texts.get("zh") or ""
 
 
-def _cell_text(s: Site, nodes: list[Node], lang_: str) -> str:
-    out = []
-    for n in nodes:
-        if isinstance(n, URIRef):
-            out.append(s.label(str(n), lang_))
-        elif isinstance(n, Literal) and isinstance(n.toPython(), (int, float, Decimal)):
-            out.append(number(n.toPython()))
-        else:
-            out.append(str(n))
-    return "; ".join(out)
-
-
 def class_data(local: str, twin: str) -> Response:
+    """The table's twins: .json (with the facets and their counts), .csv (spreadsheet-ready: UTF-8 with a byte-order
+    mark, a label beside every IRI) and, for figures, .xlsx. The same facet parameters as the page."""
     s = site()
     lang_ = lang()
     cls = class_iri(s, local)
     table = table_for(s, cls)
-    rows = sorted_rows(s, table, request.args.get("sort", "label"), request.args.get("order", "asc"), lang_)
+    rows, facet_list = filtered(s, cls, table, lang_)
+    rows = sorted_rows(s, table, request.args.get("sort", "label"), request.args.get("order", "asc"), lang_, rows)
     if twin == "json":
         return jsonify({
             "class": cls,
             "label": s.label(cls, lang_),
+            "total": len(rows),
+            "facets": [{"key": fc.key, "label": _(fc.label), "values": [
+                {"value": v.token, "iri": v.iri, "label": s.label(v.iri, lang_) if v.iri else v.text,
+                 "count": v.count, "selected": v.selected} for v in fc.values]} for fc in facet_list],
             "columns": [{"key": c.key, "property": c.prop, "label": s.label(c.prop, lang_)} for c in table.columns],
             "rows": [{
                 "iri": r.iri,
@@ -250,16 +303,41 @@ def class_data(local: str, twin: str) -> Response:
                 **{c.key: [_json_value(s, n, lang_) for n in r.cells.get(c.key, [])] for c in table.columns},
             } for r in rows],
         })
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["iri", "label_zh", "label_en"] + [c.key for c in table.columns])
-    for r in rows:
-        writer.writerow([r.iri, s.label_in(r.iri, "zh") or "", s.label_in(r.iri, "en") or ""]
-                        + [_cell_text(s, r.cells.get(c.key, []), lang_) for c in table.columns])
-    resp = Response(buf.getvalue(), mimetype="text/csv")
-    resp.charset = "utf-8"
-    resp.headers["Content-Disposition"] = f'inline; filename="{local}.csv"'
-    return resp
+    name = exports.file_name(s, local, request.args, lang_)
+    if exports.has_figure_export(s, cls):
+        header, data = exports.figure_table(s, [s.figures[r.iri] for r in rows if r.iri in s.figures], lang_,
+                                            request.host_url.rstrip("/"))
+    else:
+        header = ["iri", "label_zh", "label_en"]
+        for c in table.columns:
+            header += [c.key, f"{c.key}_label"]
+        data = []
+        for r in rows:
+            line = [r.iri, s.label_in(r.iri, "zh") or "", s.label_in(r.iri, "en") or ""]
+            for c in table.columns:
+                line += _cell_pair(s, r.cells.get(c.key, []), lang_)
+            data.append(line)
+    if twin == "xlsx":
+        if not exports.has_figure_export(s, cls):
+            raise PageError(404, _("Only the figures table is offered as a spreadsheet."))
+        return exports.xlsx_response(header, data, name + ".xlsx", sheet=_("Figures"))
+    return exports.csv_response(header, data, name + ".csv")
+
+
+def _cell_pair(s: Site, nodes: list[Node], lang_: str) -> list[str]:
+    """A cell as two columns: its values (IRIs as they are, numbers as numbers) and their labels."""
+    values, names = [], []
+    for n in nodes:
+        if isinstance(n, URIRef):
+            values.append(str(n))
+            names.append(s.label(str(n), lang_))
+        elif isinstance(n, Literal) and isinstance(n.toPython(), (int, float, Decimal)):
+            values.append(number(n.toPython()))
+            names.append("")
+        else:
+            values.append(str(n))
+            names.append("")
+    return ["; ".join(values), "; ".join(x for x in names if x)]
 
 
 def _json_value(s: Site, node: Node, lang_: str) -> dict | str | float | int | bool:

@@ -141,5 +141,9 @@ def entity_page(iri: URIRef, data_base: str, extra: dict | None = None, template
     links = alternates(data_base)
     model["downloads"] = links
     model["query_url"] = "/query?" + urlencode({"query": listing_query(s, iri)})
+    if s.iris.name(str(iri)):  # things of the dataset (not ontology terms) can be cited
+        from kg.web.pages.cite import for_entity
+
+        model["cite"] = for_entity(str(iri))
     model.update(extra or {})
     return render(template, alternates=links, **model)

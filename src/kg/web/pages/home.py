@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from flask import Response, jsonify
 
 from kg.artifacts import DUMP_EXTENSIONS, BuildArtifacts
-from kg.web import examples
+from kg.web import charts, examples
 from kg.web.dataset_index import Figure, Site, site
 from kg.web.html import number
+from kg.web.i18n import translate
 from kg.web.rendering import fmt, lang, render
 
 HEADLINE_MAX = 8
@@ -39,9 +40,28 @@ def headline_figures(s: Site) -> list[Headline]:
 
 
 def dalian_shares(s: Site) -> list[Figure]:
-    """The district's figures that are shares of another area's total (占大连市的45%)."""
+    """The district's figures that are shares of another area's total (占大连市的45%), largest first."""
     district = s.district
-    return [f for f in s.figures.values() if f.area == district and f.parent_area and not f.planned][:8]
+    shares = [f for f in s.figures.values() if f.area == district and f.parent_area and not f.planned
+              and (f.kind or "").endswith("#Share")]
+    return sorted(shares, key=lambda f: -(charts.as_float(f.value) or 0))
+
+
+def share_comparison(s: Site, f) -> dict | None:
+    """The district's shares of one whole (Dalian) side by side: a table and, with three or more, a chart."""
+    shares = dalian_shares(s)
+    if not shares:
+        return None
+    parent = max({x.parent_area for x in shares}, key=lambda a: sum(x.parent_area == a for x in shares))
+    shares = [x for x in shares if x.parent_area == parent]
+    chart = None
+    if len(shares) >= charts.MIN_BARS:
+        bars = [charts.Bar(label=s.label(x.indicator or x.iri, f.lang), value=charts.as_float(x.value) or 0.0,
+                           text=f.figure_text(x), href=s.page_url(x.iri), approx=x.approx) for x in shares]
+        title = translate("Share of {area}", f.lang, area=s.label(parent, f.lang)) + translate(" (%)", f.lang)
+        chart = charts.layout(charts.Chart(title=title, bars=bars, ident="home-shares"))
+    rows = [(x, next((s.passages[p] for p in x.passages if p in s.passages), None)) for x in shares]
+    return {"parent": parent, "rows": rows, "chart": chart, "area": s.iris.name(s.district or "") or ""}
 
 
 def class_rows(s: Site) -> list[tuple[str, int]]:
@@ -62,7 +82,7 @@ def home() -> Response:
     return render(
         "home.html",
         headlines=headline_figures(s),
-        shares=dalian_shares(s),
+        shares=share_comparison(s, fmt()),
         classes=class_rows(s),
         queries=examples.load_all(s.settings.base_iri),
         manifest=read_manifest(s),

@@ -1,16 +1,20 @@
-"""The query page: a SPARQL editor (works offline: a textarea with a small highlighter from static/), the canned
-queries, results as a table with IRIs shown by label and linked to their pages, downloads of the results in every
-format from the SPARQL endpoint, and a shareable URL (/query?query=...).
+"""The query page: a SPARQL editor (YASGUI's editor, vendored in static/vendor/yasgui, over a plain textarea that
+works without JavaScript), the canned queries, results as a table with IRIs shown by label and linked to their pages
+(sorted, filtered and paged in the browser), downloads of the results in every format from the SPARQL endpoint, and a
+shareable URL (/query?query=...). The project's prefixes are predeclared: a query that uses jp: (or rdfs:, prov: ...)
+without declaring it gets the declaration added, and says so. /query/terms.json feeds the editor's autocompletion
+(prefixes, classes, properties, and the data's entities by label) from this server, never from elsewhere.
 
 User queries run through kg.sparql.run_user_query, so they get the endpoint's checks, row cap and time limit.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from flask import Response, request
+from flask import Response, jsonify, request
 from rdflib import Graph
 from rdflib.term import Node
 
@@ -18,6 +22,7 @@ from kg.sparql import run_user_query
 from kg.sparql.policy import QueryError
 from kg.web import examples
 from kg.web.dataset_index import site
+from kg.web.query_text import declare_prefixes, star_order
 from kg.web.rendering import PageError, _, lang, render
 
 SELECT_FORMATS = [("json", "JSON"), ("xml", "XML"), ("csv", "CSV"), ("tsv", "TSV")]
@@ -45,7 +50,7 @@ def run(text: str) -> Outcome:
         return Outcome(error=exc.message, status=exc.status)
     out = Outcome(kind=result.kind, truncated=bool(result.truncated), max_rows=result.max_rows)
     if result.kind == "select":
-        out.variables = list(result.variables)
+        out.variables = star_order(text, list(result.variables))
         out.rows = list(result.rows)
     elif result.kind == "ask":
         out.boolean = bool(result.boolean)
@@ -72,7 +77,9 @@ def query_page() -> Response:
     if text is None and chosen is not None:
         text = chosen.text
     outcome = None
+    declared: list[str] = []
     if text is not None and text.strip():
+        text, declared = declare_prefixes(text, s.prefixes)
         outcome = run(text)
     status = outcome.status if outcome and outcome.error else 200
     share = "/query?" + urlencode({"query": text}) if text else ""
@@ -80,6 +87,9 @@ def query_page() -> Response:
     if outcome and not outcome.error:
         formats = GRAPH_FORMATS if outcome.kind == "graph" else SELECT_FORMATS
         downloads = [(f"/sparql?{urlencode({'query': text, 'format': code})}", title) for code, title in formats]
+        if outcome.kind == "select":
+            args = {"query": text, **({"name": chosen.name} if chosen else {})}
+            downloads.append((f"/query.csv?{urlencode(args)}", _("CSV with labels")))
     return render(
         "query.html",
         status=status,
@@ -89,8 +99,66 @@ def query_page() -> Response:
         queries=queries,
         outcome=outcome,
         shown=outcome.rows[:SHOW_ROWS] if outcome else [],
+        show_rows=SHOW_ROWS,
+        declared=declared,
+        prefixes=s.prefixes,
         downloads=downloads,
         share=share,
         title=_("Query") if chosen is None else chosen.title_in(lang()),
     )
 
+
+def terms_json() -> Response:
+    """GET /query/terms.json: what the editor completes, all from this dataset: prefixes, classes and properties of
+    the ontology (and the outside terms the data use), and every named entity with its labels."""
+    s = site()
+    resp = jsonify(s.memo("editor_terms", lambda: editor_terms(s)))
+    resp.headers["Cache-Control"] = "public, max-age=300"
+    return resp
+
+
+def editor_terms(s) -> dict:
+    used = {str(r["p"]) for r in s.select("predicates")}
+    id_ns = s.iris.id_ns
+    entities = [{"iri": iri, "en": names.get("en"), "zh": names.get("zh")} for iri, names in sorted(s.labels.items())
+                if iri.startswith(id_ns) and iri not in s.passages and "#" not in iri[len(id_ns):]]
+
+    def described(iris: list[str]) -> list[dict]:
+        return [{"iri": i, "en": s.label_in(i, "en") or s.label(i, "en"), "zh": s.label_in(i, "zh")} for i in iris]
+
+    return {"endpoint": "/sparql", "prefixes": s.prefixes, "classes": described(sorted(s.classes)),
+            "properties": described(sorted(s.properties | used)), "entities": entities}
+
+
+def labelled_csv() -> Response:
+    """GET /query.csv?query=: the results for a spreadsheet: UTF-8 with a byte-order mark, every IRI column followed
+    by a column of its labels in the page's language (the endpoint's text/csv is the standard SPARQL CSV, IRIs only)."""
+    from rdflib import URIRef
+
+    from kg.web.models.exports import csv_response
+
+    s = site()
+    text = request.values.get("query") or ""
+    if len(text.encode("utf-8")) > s.settings.max_query_bytes:
+        raise PageError(413, f"The query is longer than {s.settings.max_query_bytes} bytes.")
+    text, _declared = declare_prefixes(text, s.prefixes)
+    outcome = run(text)
+    if outcome.error:
+        raise PageError(outcome.status, outcome.error)
+    if outcome.kind != "select":
+        raise PageError(400, _("Only SELECT results are offered as a CSV with labels."))
+    iri_vars = [v for v in outcome.variables if any(isinstance(r.get(v), URIRef) for r in outcome.rows)]
+    header = []
+    for v in outcome.variables:
+        header += [v, f"{v}_label"] if v in iri_vars else [v]
+    rows = []
+    for r in outcome.rows:
+        line = []
+        for v in outcome.variables:
+            node = r.get(v)
+            line.append("" if node is None else str(node))
+            if v in iri_vars:
+                line.append(s.label(str(node), lang()) if isinstance(node, URIRef) else "")
+        rows.append(line)
+    chosen = re.sub(r"[^A-Za-z0-9-]", "", request.values.get("name", ""))[:60]
+    return csv_response(header, rows, f"jinpu-kg-query{'-' + chosen if chosen else ''}.csv")

@@ -1,13 +1,20 @@
-"""Label search: /search?q= (HTML) and /search.json?q= (JSON). Substring match on every label and alternative label,
-in Chinese and English, ignoring case and full-width/half-width differences. Exact matches first, then prefixes.
+"""Search: /search?q= (HTML) and /search.json?q= (JSON), over the names of everything (Chinese and English labels,
+alternative labels), the figures as the report writes them ("2529", "2529亿元", "45%") and the verbatim quotes things
+were derived from, with their English translations. Several words must all match, each anywhere (so "jinpu gdp"
+finds "Jinpu New District GDP, 2021" and "share dalian" the district's shares of Dalian); case, full-width and
+half-width forms are ignored.
 
-The search runs over the label table the pages already hold, so the user's text never goes into a SPARQL query.
+Ranking: a name that is the query beats a name that starts with it, which beats one that contains it, which beats a
+figure's value, which beats a quote that mentions it; then the kind of thing (an indicator or a place before the
+figures and plans that mention it) and shorter names first. So "GDP" finds the GDP indicator first.
+
+The search runs over tables the pages already hold, so the user's text never goes into a SPARQL query.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Response, jsonify, request
 
@@ -16,7 +23,25 @@ from kg.web.dataset_index import Site, site
 from kg.web.rendering import PageError, lang, render
 
 MAX_Q = 200
+MAX_WORDS = 12
 LIMIT = 200
+
+# what a word matched in, and what that is worth
+NAME_EXACT, NAME_PREFIX, NAME_WORD, NAME_ANY, VALUE, CONTEXT, QUOTE = 100, 70, 55, 40, 45, 12, 8
+# the kind of thing, to break ties: things named by the report before the figures and plans mentioning them
+PRIOR = {"Indicator": 6, "District": 6, "City": 5, "Province": 5, "Country": 4, "Industry": 4, "IndustryGroup": 4,
+         "Enterprise": 4, "Organization": 3, "Project": 3, "Park": 3, "Platform": 3, "Place": 3,
+         "Observation": 1, "PlannedAction": 0, "Plan": 0}
+
+
+@dataclass
+class Doc:
+    iri: str
+    names: list[tuple[str, str, str]] = field(default_factory=list)  # (normalized, text, language)
+    values: list[tuple[str, str]] = field(default_factory=list)  # (normalized, text): figures as written
+    context: list[tuple[str, str]] = field(default_factory=list)  # names of a figure's indicator and area
+    quotes: list[tuple[str, str]] = field(default_factory=list)  # (normalized, text) of its source passages
+    prior: int = 2
 
 
 @dataclass
@@ -25,55 +50,127 @@ class Hit:
     matched: str
     matched_lang: str
     rank: tuple
+    field: str = "name"  # name, value, quote
 
 
 def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().strip()
 
 
-def _index(s: Site) -> list[tuple[str, str, str, str]]:
-    """(iri, normalized text, text, language) for every name of every entity worth finding (not passages)."""
-    return s.memo("search_index", lambda: _read_index(s))
+def words(q: str) -> list[str]:
+    return [w for w in normalize(q).split() if w][:MAX_WORDS]
 
 
-def _read_index(s: Site) -> list[tuple[str, str, str, str]]:
+def _index(s: Site) -> list[Doc]:
+    return s.memo("search_docs", lambda: _read_index(s))
+
+
+def _read_index(s: Site) -> list[Doc]:
     passage_type = s.iris.def_ns + "Passage"
+    docs: dict[str, Doc] = {}
+
+    def doc(iri: str) -> Doc:
+        d = docs.get(iri)
+        if d is None:
+            d = docs[iri] = Doc(iri)
+            local = [s.iris.local(t) for t in s.types.get(iri, [])]
+            d.prior = max([PRIOR.get(x or "", 2) for x in local] or [2])
+        return d
+
     skip = {iri for iri, types in s.types.items() if passage_type in types}
-    idx = []
     for iri, names in s.labels.items():
         if iri in skip or s.iris.fragment_owner(iri):
             continue
         for lang_, text in names.items():
-            idx.append((iri, normalize(text), text, lang_))
+            doc(iri).names.append((normalize(text), text, lang_))
     for iri, alts in s.alt_labels.items():
-        if iri in skip:
+        if iri in skip or iri not in docs:
             continue
         for a in alts:
-            idx.append((iri, normalize(str(a)), str(a), a.language or ""))
-    return idx
+            docs[iri].names.append((normalize(str(a)), str(a), a.language or ""))
+    for fig in s.figures.values():
+        d = doc(fig.iri)
+        written = fig.written or ""
+        unit = fig.unit or ""
+        for text in {written, f"{written}{unit}", f"{written} {unit}".strip()}:
+            if text:
+                d.values.append((normalize(text), text))
+        for other in (fig.indicator, fig.area, fig.parent_area):
+            for text in (s.labels.get(other or "") or {}).values():
+                d.context.append((normalize(text), text))
+    for iri, d in docs.items():
+        for passage in s.sources(iri):
+            d.quotes.append((normalize(passage.exact), passage.exact))
+            if passage.translation:  # English words find Chinese quotes through their translation
+                d.quotes.append((normalize(passage.translation), passage.translation))
+    return list(docs.values())
 
 
 def warm(s: Site) -> None:
     find(s, "warm")
 
 
-def find(s: Site, q: str, type_iri: str | None = None) -> list[Hit]:
-    needle = normalize(q)
-    if not needle:
-        return []
-    best: dict[str, Hit] = {}
-    observation = s.iris.def_ns + "Observation"
-    for iri, norm, text, lang_ in _index(s):
-        pos = norm.find(needle)
+def _word_score(d: Doc, w: str, whole: str) -> tuple[int, str, str, str]:
+    """(score, matched text, its language, field) of the best place the word occurs in the document; score 0: none."""
+    best = (0, "", "", "")
+    for norm, text, lang_ in d.names:
+        pos = norm.find(w)
         if pos < 0:
             continue
-        if type_iri and type_iri not in s.types.get(iri, []):
+        if norm == whole or norm == w:
+            score = NAME_EXACT
+        elif f"({w})" in norm or f"（{w}）" in norm:  # the name's own abbreviation: "Gross regional product (GDP)"
+            score = NAME_EXACT - 10
+        elif pos == 0:
+            score = NAME_PREFIX
+        elif not norm[pos - 1].isalnum() or not norm[pos - 1].isascii():
+            score = NAME_WORD
+        else:
+            score = NAME_ANY
+        score -= min(len(norm) // 12, 10)  # the shorter the name, the more of it the word is
+        if score > best[0]:
+            best = (score, text, lang_, "name")
+    for norm, text in d.values:
+        if norm == w or norm == whole:
+            if VALUE > best[0]:
+                best = (VALUE, text, "zh", "value")
+        elif norm.startswith(w) and w[:1].isdigit() and len(w) >= 2 and VALUE - 5 > best[0]:
+            best = (VALUE - 5, text, "zh", "value")
+    if best[0]:
+        return best
+    for norm, text in d.context:
+        if w in norm:
+            return (CONTEXT, text, "", "name")
+    for norm, text in d.quotes:
+        if w in norm:
+            return (QUOTE, text, "zh", "quote")
+    return best
+
+
+def find(s: Site, q: str, type_iri: str | None = None) -> list[Hit]:
+    ws = words(q)
+    if not ws:
+        return []
+    whole = " ".join(ws)
+    hits = []
+    for d in _index(s):
+        if type_iri and type_iri not in s.types.get(d.iri, []):
             continue
-        # exact, then prefix, then anywhere; named things before figures; shorter names first
-        rank = (0 if norm == needle else 1 if pos == 0 else 2, observation in s.types.get(iri, []), len(norm), iri)
-        if iri not in best or rank < best[iri].rank:
-            best[iri] = Hit(iri, text, lang_, rank)
-    return sorted(best.values(), key=lambda h: h.rank)
+        total, matched, matched_lang, where = 0, "", "", ""
+        for w in ws:
+            score, text, lang_, fld = _word_score(d, w, whole)
+            if not score:
+                break
+            total += score
+            if not matched or fld == "name" and where != "name":
+                matched, matched_lang, where = text, lang_, fld
+        else:
+            if any(norm == whole for norm, _t, _l in d.names):
+                total += NAME_EXACT  # the query is this thing's name
+            shortest = min((len(n) for n, _t, _l in d.names), default=99)
+            total += 3 * d.prior
+            hits.append(Hit(d.iri, matched, matched_lang, (-total, -d.prior, shortest, d.iri), where))
+    return sorted(hits, key=lambda h: h.rank)
 
 
 def _query() -> tuple[str, str | None]:
@@ -119,6 +216,7 @@ def search_json() -> Response:
             "label": {"zh": s.label_in(h.iri, "zh"), "en": s.label_in(h.iri, "en")},
             "display": s.label(h.iri, lang_),
             "matched": h.matched,
+            "matched_in": h.field,
             "types": [{"iri": t, "label": s.label(t, lang_)} for t in s.types.get(h.iri, [])],
         } for h in hits[:LIMIT]],
     })
