@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kg.build.checks import parse_written_number
+from kg.build.sources import shorten
 from kg.rdf.formats import UnknownFormat, negotiate, negotiate_document
 from kg.rdf.sparql_text import UnsafeTerm, iri, string
 from kg.sparql.errors import status_of
@@ -182,3 +183,16 @@ def test_every_setting_is_documented() -> None:
         p.read_text(encoding="utf-8") for p in sorted((PROJECT_ROOT / "docs").glob("*.md")))
     missing = [f"KG_{f.name.upper()}" for f in fields(Settings) if f"KG_{f.name.upper()}" not in docs]
     assert not missing, f"settings nobody documented: {missing}"
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("短句", "短句"),
+    ("全区高新技术企业总数达到495家，同比增长30%", "全区高新技术企业总数达到495…"),
+    ("地区生产总值2529亿元", "地区生产总值2529…"),
+    ("增长11.42%以上的好成绩", "增长11.42%…"),
+    ("增长1,234元", "增长1,234…"),
+    ("abcdef", "abcdef"),
+])
+def test_labels_are_never_cut_inside_a_number(text: str, label: str) -> None:
+    limit = {"全": 13, "地": 8, "增": 4, "a": 6, "短": 5}[text[0]]
+    assert shorten(text, limit) == label

@@ -67,6 +67,20 @@ def section_headings(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def shorten(text: str, limit: int) -> str:
+    """The text cut to about `limit` characters for a label, never inside a number (总数达到49… would misquote
+    495); the cut is marked with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    end = limit
+    while end < len(text) and (text[end].isdigit() or (text[end] in ".,%" and end + 1 < len(text)
+                                                       and text[end - 1].isdigit() and text[end + 1].isdigit())):
+        end += 1
+    if end < len(text) and text[end] == "%" and text[end - 1].isdigit():
+        end += 1
+    return text[:end] + ("…" if end < len(text) else "")
+
+
 def enrich_passages(data: Graph, text: str, settings: Settings) -> list[str]:
     """Anchor every passage in the source: offsets, Web Annotation selectors, labels. Returns problems found."""
     jp, jpr = ns(settings)
@@ -98,7 +112,7 @@ def enrich_passages(data: Graph, text: str, settings: Settings) -> list[str]:
                 section = heading
         quote_sel = URIRef(f"{passage}#quote")
         pos_sel = URIRef(f"{passage}#position")
-        short = quote if len(quote) <= 24 else quote[:24] + "…"
+        short = shorten(quote, 24)
         data.add((passage, RDF.type, OA.SpecificResource))
         data.add((passage, OA.hasSource, report))
         data.add((passage, jp.startOffset, Literal(start, datatype=XSD.nonNegativeInteger)))
