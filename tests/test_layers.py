@@ -23,7 +23,7 @@ LAYERS = [
     ("store", ("kg.store",)),
     ("sparql", ("kg.sparql",)),
     ("web", ("kg.web",)),
-    ("app", ("kg.app", "kg.cli", "kg.server")),
+    ("app", ("kg.app", "kg.cli", "kg.server", "kg.deploy")),
     ("testing", ("kg.testing",)),
 ]
 
