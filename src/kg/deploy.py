@@ -358,16 +358,18 @@ class Deployment:
             raise
         return self
 
-    def replace(self, slot: Slot, env: Mapping[str, str] | None = None, flags: Sequence[str] | None = None,
+    def replace(self, slot: Slot, env: Mapping[str, str] | None = None, flags: Sequence[str] | None = None, *,
+                new: Replica | None = None, ready_timeout: float | None = None,
                 drain_timeout: float = 60.0) -> Replica:
-        """Replace one slot's replica by a new one (the current build, or the env/flags given), dropping no request.
+        """Replace one slot's replica by a new one (the current build, or the env/flags given, or a replica `new`
+        already started), dropping no request.
 
-        On a new replica that does not become ready, it is stopped, the old one keeps serving, and DeployError says
-        why; the balancer never routes to it."""
+        A new replica that does not become ready is stopped, the old one keeps serving, and DeployError says why; the
+        balancer never routes to it."""
         spare = next(s for s in self.slots if s.replica is None)
-        new = self.new_replica(env, flags).start()
+        new = new or self.new_replica(env, flags).start()
         try:
-            new.wait_ready(self.ready_timeout)
+            new.wait_ready(self.ready_timeout if ready_timeout is None else ready_timeout)
             self.balancer.enable(spare.server, new.host, new.port)
             self.balancer.wait_for(spare.server, lambda row: row["status"] == "UP", self.ready_timeout, "UP")
         except BaseException:
