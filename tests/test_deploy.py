@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -19,9 +23,9 @@ import pytest
 import requests
 
 from kg.build import build
-from kg.config import DEFAULT_BASE_IRI, Settings
+from kg.config import DEFAULT_BASE_IRI, PROJECT_ROOT, Settings
 from kg.deploy import Balancer, DeployError, Deployment, Replica, haproxy_command, render
-from kg.testing import Call, free_port, run_load, wait_until
+from kg.testing import Call, free_port, run_load, stop_process, wait_until
 
 NEXT_BASE = "https://example.org/jinpu-next/"  # the second build: the same data under another base, other answers
 WRONG_BASE = "https://example.org/not-this-build/"
@@ -233,13 +237,16 @@ def test_a_replica_on_the_wrong_build_is_never_routed_to(deployment: Deployment,
         wait_until(lambda: requests.get(wrong.url + "/healthz", timeout=5).status_code == 503, wrong.process, 90,
                    "the wrong replica", wrong.log)
         assert "the build is for the base" in requests.get(wrong.url + "/healthz", timeout=5).json()["reason"]
-        # handed to the balancer directly, in the spare slot: its own health checks keep it out
+        # handed to the balancer directly, in the spare slot, and put in rotation: its health checks keep it out
         spare = next(s for s in deployment.slots if s.replica is None)
         before = int(deployment.balancer.servers()[spare.server]["stot"])
-        deployment.balancer.enable(spare.server, wrong.host, wrong.port)
-        row = deployment.balancer.wait_for(spare.server, lambda r: r["check_code"] == "503" and r["chkfail"] != "0",
-                                           30, "checked")
+        deployment.balancer.point(spare.server, wrong.host, wrong.port)
+        # a new address resets the check state: a check result now is one of this replica
+        row = deployment.balancer.wait_for(
+            spare.server, lambda r: r["check_status"] == "L7STS" and r["check_code"] == "503", 30, "checked")
         assert row["status"].startswith("DOWN")
+        deployment.balancer.ready(spare.server)
+        assert deployment.balancer.status(spare.server).startswith("DOWN")
         outcomes = run_load(deployment.url, MIX, concurrency=4, max_requests=120, max_seconds=60,
                             check=lambda c, r: which_build(c, r, versions))
         assert not failures(outcomes), failures(outcomes)[:10]
@@ -261,3 +268,41 @@ def test_a_replica_that_cannot_start_is_reported(tmp_path: Path, built: Path) ->
     replica = Replica("broken", free_port(), tmp_path, env={"KG_BUILD_DIR": str(tmp_path / "no-build-here")}).start()
     with pytest.raises(DeployError, match="exited"):
         replica.wait_ready(60)
+
+
+def test_the_documented_command_runs_rolls_and_stops_everything(built: Path, tmp_path: Path) -> None:
+    """`python deploy/run.py`: replicas and balancer in the foreground, SIGHUP replaces the replicas, SIGTERM stops
+    every process it started."""
+    folder, out, err = tmp_path / "run", tmp_path / "out.log", tmp_path / "err.log"
+    command = [sys.executable, str(PROJECT_ROOT / "deploy" / "run.py"), "--replicas", "1", "--port", str(free_port()),
+               "--dir", str(folder), "--no-build"]
+    with open(out, "wb") as stdout, open(err, "wb") as stderr:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **env_for(built)}, stdout=stdout,
+                                   stderr=stderr, stdin=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: out.read_text().strip() != "", process, 120, "deploy/run.py", err.read_text)
+        started = json.loads(out.read_text().splitlines()[0])
+        assert requests.get(started["url"] + "/page/jinpu", timeout=30).status_code == 200
+        first = sorted(folder.glob("replica-*.pid"))
+        assert len(first) == 1 and (folder / "haproxy.pid").exists() and (folder / "haproxy.cfg").exists()
+        first_pid = int(first[0].read_text())
+        process.send_signal(signal.SIGHUP)
+        wait_until(lambda: "rolled:" in err.read_text(), process, 120, "the roll", err.read_text)
+        assert requests.get(started["url"] + "/healthz", timeout=30).json()["status"] == "ready"
+        assert not pid_alive(first_pid)
+        pids = [int(p.read_text()) for p in folder.glob("*.pid")]
+        assert len(pids) == 2 and all(pid_alive(pid) for pid in pids)  # the new replica and the balancer
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0
+    finally:
+        stop_process(process)
+    assert not any(pid_alive(pid) for pid in pids)
+    assert not list(folder.glob("*.pid")) and (folder / "access.log").read_text()
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"

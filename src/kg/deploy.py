@@ -270,11 +270,23 @@ class Balancer:
                                   f"last check {row.get('check_status')} {row.get('check_code')}")
             time.sleep(0.05)
 
-    def enable(self, server: str, host: str, port: int) -> None:
-        """Point a server slot in maintenance at a replica and let the balancer's health checks decide when it is up."""
+    def point(self, server: str, host: str, port: int) -> None:
+        """Point a server slot in maintenance at a replica, health-checked but given no request: in drain (no new
+        requests), marked down, so that it is up only after `rise` passing checks of its own /healthz."""
         self._do(f"set server {BACKEND}/{server} addr {host} port {port}")
-        self._do(f"set server {BACKEND}/{server} health down")  # nothing carried over from the slot's last replica
+        self._do(f"set server {BACKEND}/{server} state drain")
+        self._do(f"set server {BACKEND}/{server} health down")
+
+    def ready(self, server: str) -> None:
+        """Back in rotation (requests go to it while its health checks pass)."""
         self._do(f"set server {BACKEND}/{server} state ready")
+
+    def enable(self, server: str, host: str, port: int, timeout: float = 90.0) -> None:
+        """Point a slot at a replica and put it in rotation once the balancer's own checks found it ready."""
+        self.point(server, host, port)
+        self.wait_for(server, lambda row: row["status"] == "DRAIN", timeout, "up (and draining)")
+        self.ready(server)
+        self.wait_for(server, lambda row: row["status"] == "UP", timeout, "UP")
 
     def disable(self, server: str) -> None:
         """Maintenance: no new request goes to the server; those it has go on."""
@@ -370,8 +382,7 @@ class Deployment:
         new = new or self.new_replica(env, flags).start()
         try:
             new.wait_ready(self.ready_timeout if ready_timeout is None else ready_timeout)
-            self.balancer.enable(spare.server, new.host, new.port)
-            self.balancer.wait_for(spare.server, lambda row: row["status"] == "UP", self.ready_timeout, "UP")
+            self.balancer.enable(spare.server, new.host, new.port, self.ready_timeout)
         except BaseException:
             self.balancer.disable(spare.server)
             new.stop()
