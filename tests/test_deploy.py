@@ -271,8 +271,8 @@ def test_a_replica_that_cannot_start_is_reported(tmp_path: Path, built: Path) ->
 
 
 def test_the_documented_command_runs_rolls_and_stops_everything(built: Path, tmp_path: Path) -> None:
-    """`python deploy/run.py`: replicas and balancer in the foreground, SIGHUP replaces the replicas, SIGTERM stops
-    every process it started."""
+    """`python deploy/run.py`: replicas and balancer in the foreground, SIGHUP replaces the replicas, a replica that
+    dies is replaced, SIGTERM stops every process it started."""
     folder, out, err = tmp_path / "run", tmp_path / "out.log", tmp_path / "err.log"
     command = [sys.executable, str(PROJECT_ROOT / "deploy" / "run.py"), "--replicas", "1", "--port", str(free_port()),
                "--dir", str(folder), "--no-build"]
@@ -290,8 +290,16 @@ def test_the_documented_command_runs_rolls_and_stops_everything(built: Path, tmp
         wait_until(lambda: "rolled:" in err.read_text(), process, 120, "the roll", err.read_text)
         assert requests.get(started["url"] + "/healthz", timeout=30).json()["status"] == "ready"
         assert not pid_alive(first_pid)
+        pids = {p.name: int(p.read_text()) for p in folder.glob("*.pid")}
+        assert len(pids) == 2 and all(pid_alive(pid) for pid in pids.values())  # the new replica and the balancer
+        # a replica that dies is replaced
+        crashed = next(pid for name, pid in pids.items() if name.startswith("replica-"))
+        os.killpg(crashed, signal.SIGKILL)
+        wait_until(lambda: "replacing it" in err.read_text(), process, 60, "the replacement", err.read_text)
+        wait_until(lambda: len(list(folder.glob("replica-*.pid"))) == 1 and requests.get(
+            started["url"] + "/healthz", timeout=10).status_code == 200, process, 120, "the new replica", err.read_text)
         pids = [int(p.read_text()) for p in folder.glob("*.pid")]
-        assert len(pids) == 2 and all(pid_alive(pid) for pid in pids)  # the new replica and the balancer
+        assert crashed not in pids and len(pids) == 2
         process.send_signal(signal.SIGTERM)
         assert process.wait(60) == 0
     finally:
