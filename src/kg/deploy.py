@@ -292,9 +292,10 @@ class Balancer:
         """Maintenance: no new request goes to the server; those it has go on."""
         self._do(f"set server {BACKEND}/{server} state maint")
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 40.0) -> None:
+        """Soft stop (SIGUSR1): no new connections, the requests in progress finish (hard-stop-after bounds it)."""
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()  # haproxy's SIGTERM: stop at once (SIGUSR1 would be its graceful stop)
+            self.process.send_signal(signal.SIGUSR1)
             if not _wait_exit(self.process, timeout):
                 self.process.kill()
                 self.process.wait(10)
