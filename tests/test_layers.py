@@ -23,7 +23,7 @@ LAYERS = [
     ("store", ("kg.store",)),
     ("sparql", ("kg.sparql",)),
     ("web", ("kg.web",)),
-    ("app", ("kg.app", "kg.cli", "kg.server", "kg.frontend")),
+    ("app", ("kg.app", "kg.cli", "kg.server", "kg.frontend", "kg.deploy")),
     ("testing", ("kg.testing",)),
 ]
 

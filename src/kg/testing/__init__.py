@@ -1,5 +1,6 @@
 """Real servers on free loopback ports, for the tests and the benchmarks: this app (`python server.py`) and an
-Oxigraph server. One home for the port, start-up and shut-down logic that both need."""
+Oxigraph server, and a bounded request load on them. One home for the port, start-up, shut-down and load logic that
+both need."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kg.config import PROJECT_ROOT, Settings
@@ -186,3 +188,87 @@ class OxigraphServer:
         r = requests.get(self.base + "/store", headers={"Accept": "application/n-quads"}, timeout=30)
         r.raise_for_status()
         return b"\n".join(sorted(r.content.splitlines()))
+
+
+# --- bounded load on loopback, for the deployment tests and benchmarks/replicas.py
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request of a load mix: `requests.request(method, base + path, **options)`."""
+
+    kind: str
+    method: str
+    path: str
+    options: dict = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """What one request of a load gave: its status (None if no answer), the error, and what `check` objected to."""
+
+    call: Call
+    started: float
+    ended: float
+    status: int | None = None
+    error: str | None = None
+    problem: str | None = None
+    note: object = None  # what `check` returned besides a problem (e.g. which build answered)
+
+    @property
+    def failed(self) -> bool:
+        return self.status is None or self.status >= 500 or self.error is not None or self.problem is not None
+
+
+def run_load(base_url: str, mix: list[Call], *, concurrency: int = 4, max_requests: int = 1000,
+             max_seconds: float = 120.0, until: threading.Event | None = None, after: int = 0,
+             check: Callable | None = None, on_outcome: Callable[[int], None] | None = None,
+             request_timeout: float = 30.0) -> list[Outcome]:
+    """Send the mix round-robin from `concurrency` threads (one keep-alive session each) until `max_requests` are done
+    or `max_seconds` have passed, or, with `until`, once it is set and `after` more requests are done. Loopback only.
+
+    `check(call, response)` returns None, a problem (str), or (problem, note); `on_outcome(n)` is told the count."""
+    import requests
+
+    if not base_url.startswith(("http://127.0.0.1:", "http://[::1]:", "http://localhost:")):
+        raise ValueError(f"load is for loopback addresses only, not {base_url}")
+    outcomes: list[Outcome] = []
+    lock = threading.Lock()
+    counter = iter(range(max_requests))
+    deadline = time.monotonic() + max_seconds
+    stop_at: list[int] = []
+
+    def take() -> int | None:
+        with lock:
+            if until is not None and until.is_set() and not stop_at:
+                stop_at.append(len(outcomes) + after)
+            if (stop_at and len(outcomes) >= stop_at[0]) or time.monotonic() > deadline:
+                return None
+            return next(counter, None)
+
+    def worker() -> None:
+        with requests.Session() as session:
+            while (n := take()) is not None:
+                call = mix[n % len(mix)]
+                outcome = Outcome(call, time.monotonic(), 0.0)
+                try:
+                    resp = session.request(call.method, base_url + call.path, timeout=request_timeout,
+                                           allow_redirects=False, **call.options)
+                    outcome.status = resp.status_code
+                    verdict = check(call, resp) if check else None
+                    outcome.problem, outcome.note = verdict if isinstance(verdict, tuple) else (verdict, None)
+                except requests.RequestException as exc:
+                    outcome.error = f"{type(exc).__name__}: {exc}"
+                outcome.ended = time.monotonic()
+                with lock:
+                    outcomes.append(outcome)
+                    done = len(outcomes)
+                if on_outcome:
+                    on_outcome(done)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
