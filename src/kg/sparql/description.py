@@ -43,6 +43,18 @@ TERMS = {
                          "The response header that says a result was cut."),
     "truncationNote": ("object", RDFS.Resource, "truncation note",
                        "The note a cut result links to from its head (SPARQL JSON and XML `link`)."),
+    "fastSlice": ("datatype", XSD.decimal, "first time slice",
+                  "Seconds every query runs at normal priority before a longer one moves to the slow lane."),
+    "slowLane": ("datatype", XSD.integer, "slow lane",
+                 ("Queries that may run at once, per server process, after their first time slice (at the lowest CPU "
+                  "priority, one per client); more are refused with HTTP 429 or 503.")),
+    "clientBudget": ("datatype", XSD.decimal, "client time budget",
+                     "Seconds of query time a client may use per budget window; over it, HTTP 429 with Retry-After."),
+    "budgetWindow": ("datatype", XSD.decimal, "budget window", "Seconds over which a client's query time is counted."),
+    "timedOutMemory": ("datatype", XSD.decimal, "timed-out query memory",
+                       "Seconds a query text that ran out of time is refused at once (HTTP 429)."),
+    "maxClientConnections": ("datatype", XSD.integer, "connections per client",
+                             "Open connections a client address may hold per server process; more get HTTP 429."),
     "graphStore": ("object", RDFS.Resource, "graph store",
                    ("The SPARQL 1.1 Graph Store HTTP Protocol endpoint of the same dataset (read-only: GET and "
                     "HEAD with ?graph=<IRI> or ?default).")),

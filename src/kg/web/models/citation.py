@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from kg.web.dataset_index import Passage, Site
 from kg.web.i18n import translate
@@ -141,6 +141,11 @@ def _date_parts(value: str | None) -> list[int] | None:
     if not m:
         return None
     return [int(x) for x in m.groups() if x]
+
+
+def today() -> date:
+    """The accessed date of a citation (UTC)."""
+    return datetime.now(UTC).date()
 
 
 def citation(s: Site, iri: str, lang: str, accessed: date) -> Citation:

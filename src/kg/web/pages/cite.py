@@ -3,20 +3,14 @@ entity pages show the same in their "Cite this" box). The accessed date is today
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Response
 
 from kg.web.dataset_index import site
-from kg.web.models.citation import Citation, citation
+from kg.web.models.citation import Citation, citation, today
 from kg.web.pages.entity import resolve
 from kg.web.rendering import PageError, _, lang
 
 FORMATS = {"txt": "text/plain", "bib": "application/x-bibtex", "json": "application/vnd.citationstyles.csl+json"}
-
-
-def today():
-    return datetime.now(UTC).date()
 
 
 def for_entity(iri: str) -> Citation:

@@ -17,6 +17,7 @@ from kg.rdf import sparql_text as sparql_terms
 from kg.web.dataset_index import Site, site
 from kg.web.iris import ONTOLOGY_DOC
 from kg.web.linked_data import DOCUMENT_FORMATS, HTML, alternates, document_links, negotiate, offered, rdf_response
+from kg.web.models.citation import citation, today
 from kg.web.models.entity import description, entity_model, listing_query
 from kg.web.rendering import PageError, _, fmt, render
 
@@ -142,8 +143,6 @@ def entity_page(iri: URIRef, data_base: str, extra: dict | None = None, template
     model["downloads"] = links
     model["query_url"] = "/query?" + urlencode({"query": listing_query(s, iri)})
     if s.iris.name(str(iri)):  # things of the dataset (not ontology terms) can be cited
-        from kg.web.pages.cite import for_entity
-
-        model["cite"] = for_entity(str(iri))
+        model["cite"] = citation(s, str(iri), f.lang, today())
     model.update(extra or {})
     return render(template, alternates=links, **model)
