@@ -248,6 +248,16 @@ def run_load(base_url: str, mix: list[Call], *, concurrency: int = 4, max_reques
 
     def worker() -> None:
         with requests.Session() as session:
+            # As browsers and urllib3 do for safe requests: a request sent on a kept-alive connection that the other
+            # side had closed (no byte of an answer came back) is sent once more, on a new connection. Every request
+            # of a load mix is safe (the endpoint is read-only). A wrong answer, an error status or a response cut
+            # in the middle is never retried: those are failures.
+            from requests.adapters import HTTPAdapter
+            from urllib3.util.retry import Retry
+
+            retry = Retry(total=1, connect=1, read=1, status=0, redirect=0, other=0,
+                          allowed_methods=frozenset({"GET", "HEAD", "POST", "OPTIONS"}), raise_on_status=False)
+            session.mount("http://", HTTPAdapter(max_retries=retry))
             while (n := take()) is not None:
                 call = mix[n % len(mix)]
                 outcome = Outcome(call, time.monotonic(), 0.0)
