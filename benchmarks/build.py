@@ -66,14 +66,20 @@ def main() -> None:
     ow = statistics.median(r["wall"] for r in ours)
     nw = statistics.median(r["wall"] for r in naive)
     print(f"{'':24}{'median wall':>12}{'peak RSS':>11}{'asserted':>10}{'inferred':>10}")
-    print(f"{'kg build (ours)':24}{ow:>11.2f}s{max(r['rss_mb'] for r in ours):>9.0f}MB"
-          f"{ours[0]['asserted']:>10}{ours[0]['inferred']:>10}")
-    print(f"{'naive owlrl closure':24}{nw:>11.2f}s{max(r['rss_mb'] for r in naive):>9.0f}MB"
-          f"{naive[0]['asserted']:>10}{naive[0]['inferred']:>10}")
+    print(
+        f"{'kg build (ours)':24}{ow:>11.2f}s{max(r['rss_mb'] for r in ours):>9.0f}MB"
+        f"{ours[0]['asserted']:>10}{ours[0]['inferred']:>10}"
+    )
+    print(
+        f"{'naive owlrl closure':24}{nw:>11.2f}s{max(r['rss_mb'] for r in naive):>9.0f}MB"
+        f"{naive[0]['asserted']:>10}{naive[0]['inferred']:>10}"
+    )
     stages = {k: statistics.median(r["timings"][k] for r in ours) for k in ours[0]["timings"]}
     print("our stages (median): " + ", ".join(f"{k} {v:.2f}s" for k, v in stages.items()))
-    print(f"ratio ours/naive wall: {ow / nw:.2f}x   target: full build under 10 s -> "
-          f"{'met' if ow < 10 else 'NOT met'} ({ow:.2f}s over {args.runs} runs)")
+    print(
+        f"ratio ours/naive wall: {ow / nw:.2f}x   target: full build under 10 s -> "
+        f"{'met' if ow < 10 else 'NOT met'} ({ow:.2f}s over {args.runs} runs)"
+    )
 
 
 if __name__ == "__main__":

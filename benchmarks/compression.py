@@ -34,8 +34,9 @@ TARGETS = [
 
 def wire_bytes(url: str, params, accept: str, encoding: str) -> tuple[int, str, float]:
     t = time.perf_counter()
-    r = requests.get(url, params=params, headers={"Accept": accept, "Accept-Encoding": encoding}, stream=True,
-                     timeout=60)
+    r = requests.get(
+        url, params=params, headers={"Accept": accept, "Accept-Encoding": encoding}, stream=True, timeout=60
+    )
     body = r.raw.read(decode_content=False)
     return len(body), r.headers.get("Content-Encoding", "-"), 1000 * (time.perf_counter() - t)
 
@@ -63,8 +64,10 @@ def main(argv: list[str] | None = None) -> int:
                 plain, _, _ = wire_bytes(base + path, params, accept, "identity")
                 gz, gz_coding, _ = wire_bytes(base + path, params, accept, "gzip")
                 br, br_coding, _ = wire_bytes(base + path, params, accept, "br, gzip;q=0.9")
-                print(f"{name:<17} {plain:>10,} {gz:>10,} {1 - gz / plain:>6.0%} {br:>10,} {1 - br / plain:>6.0%}"
-                      f"   (sent as {gz_coding} / {br_coding})")
+                print(
+                    f"{name:<17} {plain:>10,} {gz:>10,} {1 - gz / plain:>6.0%} {br:>10,} {1 - br / plain:>6.0%}"
+                    f"   (sent as {gz_coding} / {br_coding})"
+                )
         finally:
             process.terminate()
             process.wait(15)

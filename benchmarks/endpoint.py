@@ -48,10 +48,36 @@ QUERIES = Path(__file__).parent / "queries"
 JSON = "application/sparql-results+json"
 TURTLE = "text/turtle"
 # How often each query of the mix is sent, relative to the others (a site's traffic: mostly lookups and searches).
-WEIGHTS = {"lookup": 4, "labels": 3, "search": 3, "figures": 1, "quotes": 1, "class_counts": 1,
-           "figures_per_group": 1, "construct": 2, "describe": 2, "ask": 2}
-SEARCH_TERMS = ["港", "产业", "金普", "企业", "项目", "gdp", "port", "industry", "park", "trade", "zone", "新区",
-                "investment", "大连", "innovation", "亿元"]
+WEIGHTS = {
+    "lookup": 4,
+    "labels": 3,
+    "search": 3,
+    "figures": 1,
+    "quotes": 1,
+    "class_counts": 1,
+    "figures_per_group": 1,
+    "construct": 2,
+    "describe": 2,
+    "ask": 2,
+}
+SEARCH_TERMS = [
+    "港",
+    "产业",
+    "金普",
+    "企业",
+    "项目",
+    "gdp",
+    "port",
+    "industry",
+    "park",
+    "trade",
+    "zone",
+    "新区",
+    "investment",
+    "大连",
+    "innovation",
+    "亿元",
+]
 
 
 @dataclass(frozen=True)
@@ -92,8 +118,13 @@ def wait_for(port: int, path: str, process: subprocess.Popen, timeout: float = 1
 def start_ours(build_dir: Path, log: Path) -> tuple[subprocess.Popen, int, float]:
     port = free_port()
     env = dict(os.environ, KG_BUILD_DIR=str(build_dir))
-    process = subprocess.Popen([sys.executable, str(ROOT / "server.py"), "--port", str(port)], env=env,
-                               stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "server.py"), "--port", str(port)],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     return process, port, wait_for(port, "/sparql", process)
 
 
@@ -102,13 +133,28 @@ def start_oxigraph(build_dir: Path, workdir: Path, timeout_s: float) -> tuple[su
     if command is None:
         raise SystemExit("the `oxigraph` command is needed (pip install oxigraph)")
     location = workdir / "oxigraph"
-    subprocess.run([command, "load", "--location", str(location), "--file", str(build_dir / "dataset.nq")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [command, "load", "--location", str(location), "--file", str(build_dir / "dataset.nq")],
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
     process = subprocess.Popen(
-        [command, "serve-read-only", "--location", str(location), "--bind", f"127.0.0.1:{port}",
-         "--union-default-graph", "--timeout-s", str(int(timeout_s))],
-        stdout=(workdir / "oxigraph.log").open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        [
+            command,
+            "serve-read-only",
+            "--location",
+            str(location),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--union-default-graph",
+            "--timeout-s",
+            str(int(timeout_s)),
+        ],
+        stdout=(workdir / "oxigraph.log").open("wb"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     wait_for(port, "/query", process)
     return process, port
 
@@ -117,8 +163,10 @@ def sample_parameters(dataset: Path, seed: int) -> list[str]:
     """IRIs of entities that have labels (the pages a site shows), from the build."""
     store = ox.Store()
     store.bulk_load(dataset.read_bytes(), ox.RdfFormat.N_QUADS)
-    rows = store.query("SELECT DISTINCT ?s WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l "
-                       "FILTER(isIRI(?s)) } ORDER BY ?s", use_default_graph_as_union=True)
+    rows = store.query(
+        "SELECT DISTINCT ?s WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(isIRI(?s)) } ORDER BY ?s",
+        use_default_graph_as_union=True,
+    )
     entities = [row["s"].value for row in rows]
     random.Random(seed).shuffle(entities)
     return entities[:60]
@@ -197,8 +245,13 @@ def load(port: int, path: str, requests: list[Request], concurrency: int) -> Sta
         t.join()
     seconds = time.perf_counter() - started
     latencies.sort()
-    return Stats(len(latencies), seconds, 1000 * latencies[len(latencies) // 2],
-                 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], errors[0])
+    return Stats(
+        len(latencies),
+        seconds,
+        1000 * latencies[len(latencies) // 2],
+        1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        errors[0],
+    )
 
 
 def answer_digest(body: bytes, accept: str) -> tuple:
@@ -207,8 +260,10 @@ def answer_digest(body: bytes, accept: str) -> tuple:
         doc = json.loads(body)
         if "boolean" in doc:
             return ("ask", doc["boolean"])
-        rows = sorted(tuple(sorted((k, v["value"] if v["type"] != "bnode" else "_")
-                                   for k, v in b.items())) for b in doc["results"]["bindings"])
+        rows = sorted(
+            tuple(sorted((k, v["value"] if v["type"] != "bnode" else "_") for k, v in b.items()))
+            for b in doc["results"]["bindings"]
+        )
         return ("select", len(rows), hash(tuple(rows)))
     triples = list(ox.parse(body, ox.RdfFormat.TURTLE))
     return ("graph", len(triples))
@@ -262,8 +317,10 @@ class Runaway:
 
 
 def row(scenario: str, server: str, concurrency: int, s: Stats) -> str:
-    return (f"{scenario:<10} {server:<9} {concurrency:>4} {s.requests:>8} {s.throughput:>9.0f} {s.p50_ms:>8.2f} "
-            f"{s.p99_ms:>8.2f} {s.errors:>6}")
+    return (
+        f"{scenario:<10} {server:<9} {concurrency:>4} {s.requests:>8} {s.throughput:>9.0f} {s.p50_ms:>8.2f} "
+        f"{s.p99_ms:>8.2f} {s.errors:>6}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -294,14 +351,18 @@ def main(argv: list[str] | None = None) -> int:
         try:
             distinct = distinct_requests(sample_parameters(dataset, args.seed))
             problems = same_answers(ours, oxi, distinct)
-            print(f"dataset: {triples} quads; {len(distinct)} distinct queries in the mix; "
-                  f"{os.cpu_count()} CPUs; first answer {startup:.2f} s after `python server.py`")
+            print(
+                f"dataset: {triples} quads; {len(distinct)} distinct queries in the mix; "
+                f"{os.cpu_count()} CPUs; first answer {startup:.2f} s after `python server.py`"
+            )
             print(f"same answers from both servers: {'yes' if not problems else 'NO'}")
             for p in problems[:10]:
                 print("  " + p)
             sequence = mix(distinct, args.requests, args.seed)
-            print(f"\n{'scenario':<10} {'server':<9} {'conc':>4} {'requests':>8} {'req/s':>9} {'p50 ms':>8} "
-                  f"{'p99 ms':>8} {'errors':>6}")
+            print(
+                f"\n{'scenario':<10} {'server':<9} {'conc':>4} {'requests':>8} {'req/s':>9} {'p50 ms':>8} "
+                f"{'p99 ms':>8} {'errors':>6}"
+            )
             results: dict[tuple[str, int], dict[str, Stats]] = {}
             for c in concurrencies:
                 for name, port, path in (("oxigraph", oxi, "/query"), ("ours", ours, "/sparql")):
@@ -325,13 +386,17 @@ def main(argv: list[str] | None = None) -> int:
             print("\nours / oxigraph:")
             for (scenario, c), pair in results.items():
                 o, x = pair["ours"], pair["oxigraph"]
-                print(f"  {scenario:<9} c={c}: throughput {o.throughput / x.throughput:.2f}x, "
-                      f"p99 {o.p99_ms:.1f} ms vs {x.p99_ms:.1f} ms")
+                print(
+                    f"  {scenario:<9} c={c}: throughput {o.throughput / x.throughput:.2f}x, "
+                    f"p99 {o.p99_ms:.1f} ms vs {x.p99_ms:.1f} ms"
+                )
             top = results[("repeated", max(concurrencies))]
-            print(f"\ntargets: repeated c={max(concurrencies)} throughput >= 0.8x: "
-                  f"{top['ours'].throughput / top['oxigraph'].throughput:.2f}x; p99 < 50 ms: "
-                  f"{top['ours'].p99_ms:.1f} ms; runaway p99 < 100 ms: "
-                  f"{results[('runaway', max(concurrencies))]['ours'].p99_ms:.1f} ms")
+            print(
+                f"\ntargets: repeated c={max(concurrencies)} throughput >= 0.8x: "
+                f"{top['ours'].throughput / top['oxigraph'].throughput:.2f}x; p99 < 50 ms: "
+                f"{top['ours'].p99_ms:.1f} ms; runaway p99 < 100 ms: "
+                f"{results[('runaway', max(concurrencies))]['ours'].p99_ms:.1f} ms"
+            )
         finally:
             for process in (ours_process, oxi_process):
                 process.terminate()

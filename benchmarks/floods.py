@@ -58,8 +58,9 @@ class Attacker:
             t = time.perf_counter()
             try:
                 if conn is None:
-                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout,
-                                                      source_address=(self.address, 0))
+                    conn = http.client.HTTPConnection(
+                        "127.0.0.1", self.port, timeout=self.timeout, source_address=(self.address, 0)
+                    )
                 conn.request("GET", self.path + "?query=" + quote(text, safe=""), headers={"Accept": JSON})
                 response = conn.getresponse()
                 response.read()
@@ -101,8 +102,9 @@ def victim(port: int, paths: dict[str, str], seconds: float, timeout: float) -> 
             t = time.perf_counter()
             try:
                 if conn is None:
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
-                                                      source_address=("127.0.0.1", 0))
+                    conn = http.client.HTTPConnection(
+                        "127.0.0.1", port, timeout=timeout, source_address=("127.0.0.1", 0)
+                    )
                 conn.request("GET", path.replace("NNN", str(n)), headers={"Accept": JSON + ", text/html"})
                 response = conn.getresponse()
                 response.read()
@@ -126,8 +128,9 @@ def victim(port: int, paths: dict[str, str], seconds: float, timeout: float) -> 
 def measure(name: str, port: int, path: str, victim_paths: dict[str, str], args) -> list[str]:
     expensive = (QUERIES / "runaway.rq").read_text(encoding="utf-8")
     idle = victim(port, victim_paths, 3.0, args.request_timeout)
-    attackers = [Attacker(port, path, f"127.0.0.{2 + i}", expensive, args.request_timeout + 30)
-                 for i in range(args.attackers)]
+    attackers = [
+        Attacker(port, path, f"127.0.0.{2 + i}", expensive, args.request_timeout + 30) for i in range(args.attackers)
+    ]
     for a in attackers:
         a.start()
     try:
@@ -148,8 +151,10 @@ def measure(name: str, port: int, path: str, victim_paths: dict[str, str], args)
     rows = []
     for kind in victim_paths:
         b, x = idle[kind], loaded[kind]
-        rows.append(f"{name:<9} {kind:<7} {b.pct(0.5):>8.2f} {b.pct(0.99):>8.2f} {len(x.seconds) + x.errors:>6} "
-                    f"{x.pct(0.5):>8.2f} {x.pct(0.99):>8.2f} {x.errors:>6}")
+        rows.append(
+            f"{name:<9} {kind:<7} {b.pct(0.5):>8.2f} {b.pct(0.99):>8.2f} {len(x.seconds) + x.errors:>6} "
+            f"{x.pct(0.5):>8.2f} {x.pct(0.99):>8.2f} {x.errors:>6}"
+        )
     rows.append(f"{'':<9} attackers got {got}; Retry-After {told}")
     return rows
 
@@ -158,8 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--attackers", type=int, default=8, help="flooding clients, 127.0.0.2 on (default 8)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measurement time per server (default 20)")
-    parser.add_argument("--request-timeout", type=float, default=15.0,
-                        help="a victim request without an answer within this many seconds is an error")
+    parser.add_argument(
+        "--request-timeout",
+        type=float,
+        default=15.0,
+        help="a victim request without an answer within this many seconds is an error",
+    )
     parser.add_argument("--build-dir", type=Path, help="a build to serve (default: the project's, built if stale)")
     args = parser.parse_args(argv)
     raise_open_files(4096)
@@ -175,18 +184,23 @@ def main(argv: list[str] | None = None) -> int:
         settings = replace(settings, build_dir=args.build_dir.resolve())
     ensure_build(settings)
     cheap = "?query=" + quote(CHEAP_QUERY, safe="")
-    print(f"{args.attackers} attackers (127.0.0.2-127.0.0.{1 + args.attackers}) sending runaway.rq back to back; "
-          f"the victim on 127.0.0.1; {os.cpu_count()} CPUs; query time limit {settings.timeout:g} s on both")
-    print(f"\n{'server':<9} {'victim':<7} {'idle p50':>8} {'idle p99':>8} {'sent':>6} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'errors':>6}")
+    print(
+        f"{args.attackers} attackers (127.0.0.2-127.0.0.{1 + args.attackers}) sending runaway.rq back to back; "
+        f"the victim on 127.0.0.1; {os.cpu_count()} CPUs; query time limit {settings.timeout:g} s on both"
+    )
+    print(
+        f"\n{'server':<9} {'victim':<7} {'idle p50':>8} {'idle p99':>8} {'sent':>6} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'errors':>6}"
+    )
     with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
         work = Path(tmp)
         ours_process, ours, _ = start_ours(settings.build_dir, work / "server.log")
         oxi_process, oxi = start_oxigraph(settings.build_dir, work, settings.timeout)
         try:
             # Ours first: Oxigraph goes on running abandoned queries long after their clients left.
-            for row in measure("ours", ours, "/sparql",
-                               {"sparql": "/sparql" + cheap, "page": "/", "entity": "/page/jinpu"}, args):
+            for row in measure(
+                "ours", ours, "/sparql", {"sparql": "/sparql" + cheap, "page": "/", "entity": "/page/jinpu"}, args
+            ):
                 print(row, flush=True)
             for row in measure("oxigraph", oxi, "/query", {"sparql": "/query" + cheap}, args):
                 print(row, flush=True)

@@ -38,8 +38,13 @@ def discover(session: requests.Session, url: str) -> dict[str, str]:
 
     home = session.get(f"{url}/index.json", timeout=30).json()
     names = {"district": home["district"].rsplit("/", 1)[-1]}
-    for kind, local in (("project", "Project"), ("indicator", "Indicator"), ("figure", "Observation"),
-                        ("passage", "Passage"), ("enterprise", "Enterprise")):
+    for kind, local in (
+        ("project", "Project"),
+        ("indicator", "Indicator"),
+        ("figure", "Observation"),
+        ("passage", "Passage"),
+        ("enterprise", "Enterprise"),
+    ):
         name = first(local)
         if name:
             names[kind] = name
@@ -110,8 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         if flag:
             over.append(kind)
         print(f"{kind:30} {status:>6} {med:>11.1f} ms {p95:>8.1f} ms {statistics.median(trip):>8.1f} ms  {path}{flag}")
-    print(f"\n{len(pages(names))} page kinds, {args.repeat} requests each; budget {args.budget:.0f} ms median "
-          f"server-side: {'all within' if not over else 'over: ' + ', '.join(over)}")
+    print(
+        f"\n{len(pages(names))} page kinds, {args.repeat} requests each; budget {args.budget:.0f} ms median "
+        f"server-side: {'all within' if not over else 'over: ' + ', '.join(over)}"
+    )
     return 0
 
 

@@ -39,9 +39,11 @@ def entity_names(settings, limit: int = 12) -> list[str]:
 
     store = ox.Store()
     store.bulk_load(path=str(settings.build_dir / "dataset.nq"), format=ox.RdfFormat.N_QUADS)
-    query = ("SELECT DISTINCT ?s WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l "
-             f'FILTER(STRSTARTS(STR(?s), "{settings.id_ns}")) }} ORDER BY ?s')
-    names = [sol["s"].value[len(settings.id_ns):] for sol in store.query(query, use_default_graph_as_union=True)]
+    query = (
+        "SELECT DISTINCT ?s WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l "
+        f'FILTER(STRSTARTS(STR(?s), "{settings.id_ns}")) }} ORDER BY ?s'
+    )
+    names = [sol["s"].value[len(settings.id_ns) :] for sol in store.query(query, use_default_graph_as_union=True)]
     step = max(1, len(names) // limit)
     return [n for n in names[::step] if "#" not in n][:limit]
 
@@ -61,8 +63,14 @@ def request_mix(settings, count: int) -> list[Call]:
         kind = n % 10
         if kind < 4:
             name, text = list(texts.items())[kind]
-            calls.append(Call(f"sparql: {name}", "GET", "/sparql",
-                              {"params": {"query": f"{text}\n# {n}"}, "headers": JSON_RESULTS}))
+            calls.append(
+                Call(
+                    f"sparql: {name}",
+                    "GET",
+                    "/sparql",
+                    {"params": {"query": f"{text}\n# {n}"}, "headers": JSON_RESULTS},
+                )
+            )
         elif kind < 8:
             calls.append(Call("entity page", "GET", f"/page/{names[n % len(names)]}"))
         elif kind == 8:
@@ -97,16 +105,21 @@ def measure(settings, replicas: int, requests: int, concurrency: int, warmup: in
     from kg.deploy import Deployment
 
     env = {"KG_BUILD_DIR": str(settings.build_dir), "KG_WORKERS": "1"}
-    deployment = Deployment(folder / f"replicas-{replicas}", replicas, port=free_port(), env=env,
-                            flags=["--processes", "1"]).start()
+    deployment = Deployment(
+        folder / f"replicas-{replicas}", replicas, port=free_port(), env=env, flags=["--processes", "1"]
+    ).start()
     try:
         mix = request_mix(settings, warmup + requests)
         bad = run_load(deployment.url, mix[:warmup], concurrency=concurrency, max_requests=warmup, max_seconds=300)
         pgids = {r.process.pid for r in deployment.replicas}
-        cpu_before, own_before, started = group_cpu_seconds(pgids), resource.getrusage(resource.RUSAGE_SELF), \
-            time.monotonic()
-        outcomes = run_load(deployment.url, mix[warmup:], concurrency=concurrency, max_requests=requests,
-                            max_seconds=600)
+        cpu_before, own_before, started = (
+            group_cpu_seconds(pgids),
+            resource.getrusage(resource.RUSAGE_SELF),
+            time.monotonic(),
+        )
+        outcomes = run_load(
+            deployment.url, mix[warmup:], concurrency=concurrency, max_requests=requests, max_seconds=600
+        )
         elapsed = time.monotonic() - started
         own = resource.getrusage(resource.RUSAGE_SELF)
         replica_cpu = group_cpu_seconds(pgids) - cpu_before
@@ -114,12 +127,20 @@ def measure(settings, replicas: int, requests: int, concurrency: int, warmup: in
         deployment.stop()
     failed = [o for o in bad + outcomes if o.failed or o.status != 200]
     if failed:
-        raise SystemExit(f"{len(failed)} requests failed, e.g. {failed[0].call.path}: {failed[0].status} "
-                         f"{failed[0].error or ''}")
+        raise SystemExit(
+            f"{len(failed)} requests failed, e.g. {failed[0].call.path}: {failed[0].status} {failed[0].error or ''}"
+        )
     latencies = [o.ended - o.started for o in outcomes]
-    return {"replicas": replicas, "requests": len(outcomes), "seconds": elapsed, "rps": len(outcomes) / elapsed,
-            "p50": statistics.median(latencies), "p99": percentile(latencies, 0.99), "replica_cpu": replica_cpu,
-            "client_cpu": (own.ru_utime + own.ru_stime) - (own_before.ru_utime + own_before.ru_stime)}
+    return {
+        "replicas": replicas,
+        "requests": len(outcomes),
+        "seconds": elapsed,
+        "rps": len(outcomes) / elapsed,
+        "p50": statistics.median(latencies),
+        "p99": percentile(latencies, 0.99),
+        "replica_cpu": replica_cpu,
+        "client_cpu": (own.ru_utime + own.ru_stime) - (own_before.ru_utime + own_before.ru_stime),
+    }
 
 
 def main() -> None:
@@ -149,24 +170,33 @@ def main() -> None:
         runs: dict[int, list[dict]] = {n: [] for n in args.replicas}
         for round_ in range(1, args.rounds + 1):
             for n in args.replicas:
-                print(f"round {round_}, {n} replica(s): {args.requests} requests from {args.concurrency} threads ...",
-                      file=sys.stderr)
-                runs[n].append(measure(settings, n, args.requests, args.concurrency, args.warmup,
-                                       Path(tmp) / f"round-{round_}"))
+                print(
+                    f"round {round_}, {n} replica(s): {args.requests} requests from {args.concurrency} threads ...",
+                    file=sys.stderr,
+                )
+                runs[n].append(
+                    measure(settings, n, args.requests, args.concurrency, args.warmup, Path(tmp) / f"round-{round_}")
+                )
     rows = [sorted(results, key=lambda row: row["rps"])[len(results) // 2] for results in runs.values()]
     base = rows[0]["rps"]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"{cores} cores (load average {load:.1f} at the end); mix: 4 SPARQL queries (new text each time) and 6 "
-          f"pages per 10 requests; {args.concurrency} client threads; 1 server process and 1 query worker per "
-          f"replica; median of {args.rounds} rounds")
-    header = (f"{'replicas':>8} {'req/s':>8} {'speed-up':>8} {'p50 ms':>7} {'p99 ms':>7} {'replica CPU s':>13} "
-              f"{'req per CPU s':>13} {'client CPU s':>12} {'req/s per core used':>19}")
+    print(
+        f"{cores} cores (load average {load:.1f} at the end); mix: 4 SPARQL queries (new text each time) and 6 "
+        f"pages per 10 requests; {args.concurrency} client threads; 1 server process and 1 query worker per "
+        f"replica; median of {args.rounds} rounds"
+    )
+    header = (
+        f"{'replicas':>8} {'req/s':>8} {'speed-up':>8} {'p50 ms':>7} {'p99 ms':>7} {'replica CPU s':>13} "
+        f"{'req per CPU s':>13} {'client CPU s':>12} {'req/s per core used':>19}"
+    )
     print(header)
     for row in rows:
         used = min(row["replicas"], cores)
-        print(f"{row['replicas']:>8} {row['rps']:>8.1f} {row['rps'] / base:>7.2f}x {row['p50'] * 1000:>7.1f} "
-              f"{row['p99'] * 1000:>7.1f} {row['replica_cpu']:>13.1f} {row['requests'] / row['replica_cpu']:>13.1f} "
-              f"{row['client_cpu']:>12.1f} {row['rps'] / used:>19.1f}")
+        print(
+            f"{row['replicas']:>8} {row['rps']:>8.1f} {row['rps'] / base:>7.2f}x {row['p50'] * 1000:>7.1f} "
+            f"{row['p99'] * 1000:>7.1f} {row['replica_cpu']:>13.1f} {row['requests'] / row['replica_cpu']:>13.1f} "
+            f"{row['client_cpu']:>12.1f} {row['rps'] / used:>19.1f}"
+        )
 
 
 if __name__ == "__main__":

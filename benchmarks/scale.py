@@ -88,12 +88,18 @@ def read_data(root: Path) -> tuple[list[tuple], set[str], set[str]]:
                 triples.append((t.subject, t.predicate, t.object))
     shared = {s.value for s, p, o in triples if p.value == RDF_TYPE and o.value in SHARED_CLASSES}
     reached: set[str] = set()
-    frontier = {o.value for s, p, o in triples if isinstance(s, ox.NamedNode) and s.value in shared
-                and isinstance(o, ox.BlankNode)}
+    frontier = {
+        o.value
+        for s, p, o in triples
+        if isinstance(s, ox.NamedNode) and s.value in shared and isinstance(o, ox.BlankNode)
+    }
     while frontier:
         reached |= frontier
-        frontier = {o.value for s, p, o in triples if isinstance(s, ox.BlankNode) and s.value in frontier
-                    and isinstance(o, ox.BlankNode)} - reached
+        frontier = {
+            o.value
+            for s, p, o in triples
+            if isinstance(s, ox.BlankNode) and s.value in frontier and isinstance(o, ox.BlankNode)
+        } - reached
     return triples, shared, reached
 
 
@@ -101,7 +107,7 @@ def _renamed(term, k: int, shared: set[str]) -> str:
     if isinstance(term, ox.NamedNode):
         value = term.value
         if value.startswith(ID):
-            name, hash_, rest = value[len(ID):].partition("#")
+            name, hash_, rest = value[len(ID) :].partition("#")
             if ID + name not in shared:
                 return f"<{ID}{name}-c{k}{hash_}{rest}>"
         return str(term)
@@ -119,9 +125,12 @@ def make_root(size: int, workdir: Path) -> Path:
         shutil.copytree(ROOT / folder, root / folder)
     shutil.copytree(ROOT / "data", root / "data")
     triples, shared, shared_bnodes = read_data(ROOT)
-    copied = [t for t in triples
-              if not (isinstance(t[0], ox.NamedNode) and t[0].value in shared)
-              and not (isinstance(t[0], ox.BlankNode) and t[0].value in shared_bnodes)]
+    copied = [
+        t
+        for t in triples
+        if not (isinstance(t[0], ox.NamedNode) and t[0].value in shared)
+        and not (isinstance(t[0], ox.BlankNode) and t[0].value in shared_bnodes)
+    ]
     copies = root / "data" / "copies"
     copies.mkdir()
     for k in range(1, size):
@@ -178,8 +187,13 @@ def load_virtuoso(env: dict, workdir: Path) -> float | None:
 
 def _timed_load(env: dict, url: str, extra: dict) -> float | None:
     t = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "kg.cli", "load", "--store", url, "--json"],
-                          check=False, env={**env, **extra}, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "load", "--store", url, "--json"],
+        check=False,
+        env={**env, **extra},
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - t
     if done.returncode != 0:
         print(f"kg load into {url} failed: {done.stderr[-2000:]}", file=sys.stderr)
@@ -192,8 +206,13 @@ def _timed_load(env: dict, url: str, extra: dict) -> float | None:
 def serve_and_time(env: dict, build_dir: Path, workdir: Path, n_requests: int, n_pages: int, seed: int) -> dict:
     port = free_port()
     log = workdir / f"server-{port}.log"
-    process = subprocess.Popen([sys.executable, str(ROOT / "server.py"), "--port", str(port), "--no-build"],
-                               env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "server.py"), "--port", str(port), "--no-build"],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         endpoint.wait_for(port, "/sparql", process, timeout=600)
         entities = endpoint.sample_parameters(build_dir / "dataset.nq", seed)
@@ -213,8 +232,14 @@ def serve_and_time(env: dict, build_dir: Path, workdir: Path, n_requests: int, n
             failed += r.status_code != 200
         q50, q99 = stats.p50_ms, stats.p99_ms
         p50, p99 = percentiles(times)
-        return {"query_p50_ms": q50, "query_p99_ms": q99, "query_errors": stats.errors,
-                "page_p50_ms": p50, "page_p99_ms": p99, "page_errors": failed}
+        return {
+            "query_p50_ms": q50,
+            "query_p99_ms": q99,
+            "query_errors": stats.errors,
+            "page_p50_ms": p50,
+            "page_p99_ms": p99,
+            "page_errors": failed,
+        }
     finally:
         process.terminate()
         try:
@@ -226,9 +251,12 @@ def serve_and_time(env: dict, build_dir: Path, workdir: Path, n_requests: int, n
 def _page_entities(dataset: Path, n: int, seed: int) -> list[str]:
     store = ox.Store()
     store.bulk_load(dataset.read_bytes(), ox.RdfFormat.N_QUADS)
-    rows = store.query("SELECT DISTINCT ?s WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l "
-                       f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), \"{ID}\") && !CONTAINS(STR(?s), \"#\")) }} "
-                       "ORDER BY ?s", use_default_graph_as_union=True)
+    rows = store.query(
+        "SELECT DISTINCT ?s WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l "
+        f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{ID}") && !CONTAINS(STR(?s), "#")) }} '
+        "ORDER BY ?s",
+        use_default_graph_as_union=True,
+    )
     entities = [row["s"].value for row in rows]
     random.Random(seed).shuffle(entities)
     return entities[:n]
@@ -242,12 +270,23 @@ def measure(size: int, workdir: Path, args) -> dict:
     root = make_root(size, workdir)
     generate = time.perf_counter() - t
     build_dir = workdir / f"build-{size}x"
-    env = dict(os.environ, KG_ROOT=str(root), KG_BUILD_DIR=str(build_dir),
-               PYTHONPATH=str(ROOT / "src") + os.pathsep + str(ROOT))
+    env = dict(
+        os.environ,
+        KG_ROOT=str(root),
+        KG_BUILD_DIR=str(build_dir),
+        PYTHONPATH=str(ROOT / "src") + os.pathsep + str(ROOT),
+    )
     env.pop("KG_STORE", None)
     built = run_json(BUILD, env)
-    out = {"size": size, "generate_s": generate, "build_s": built["wall"], "build_rss_mb": built["rss_mb"],
-           "phases": built["timings"], "asserted": built["asserted"], "inferred": built["inferred"]}
+    out = {
+        "size": size,
+        "generate_s": generate,
+        "build_s": built["wall"],
+        "build_rss_mb": built["rss_mb"],
+        "phases": built["timings"],
+        "asserted": built["asserted"],
+        "inferred": built["inferred"],
+    }
     embedded = run_json(EMBEDDED, env)
     out["load_embedded_s"], out["embedded_rss_mb"] = embedded["wall"], embedded["rss_mb"]
     if not args.no_servers:
@@ -267,18 +306,31 @@ def fmt(value, unit: str = "") -> str:
 
 
 def report(results: list[dict]) -> None:
-    phases = sorted({k for r in results for k in r["phases"]}, key=["load", "validate", "infer", "write"].index
-                    if all(k in ("load", "validate", "infer", "write") for r in results for k in r["phases"])
-                    else str)
+    phases = sorted(
+        {k for r in results for k in r["phases"]},
+        key=["load", "validate", "infer", "write"].index
+        if all(k in ("load", "validate", "infer", "write") for r in results for k in r["phases"])
+        else str,
+    )
     # "copy": growth per copy of the data (1.0 = linear); "ratio": the last size's figure over the first's.
-    rows = [("asserted triples", "asserted", "copy"), ("inferred triples", "inferred", "copy"),
-            ("build (s)", "build_s", "copy")]
+    rows = [
+        ("asserted triples", "asserted", "copy"),
+        ("inferred triples", "inferred", "copy"),
+        ("build (s)", "build_s", "copy"),
+    ]
     rows += [(f"  {p} (s)", ("phases", p), "copy") for p in phases]
-    rows += [("build peak RSS (MB)", "build_rss_mb", "copy"), ("load embedded (s)", "load_embedded_s", "copy"),
-             ("embedded RSS (MB)", "embedded_rss_mb", "copy"), ("load Oxigraph (s)", "load_oxigraph_s", "copy"),
-             ("load Virtuoso (s)", "load_virtuoso_s", "copy"), ("query mix p50 (ms)", "query_p50_ms", "ratio"),
-             ("query mix p99 (ms)", "query_p99_ms", "ratio"), ("entity page p50 (ms)", "page_p50_ms", "ratio"),
-             ("entity page p99 (ms)", "page_p99_ms", "ratio"), ("failed requests", None, "")]
+    rows += [
+        ("build peak RSS (MB)", "build_rss_mb", "copy"),
+        ("load embedded (s)", "load_embedded_s", "copy"),
+        ("embedded RSS (MB)", "embedded_rss_mb", "copy"),
+        ("load Oxigraph (s)", "load_oxigraph_s", "copy"),
+        ("load Virtuoso (s)", "load_virtuoso_s", "copy"),
+        ("query mix p50 (ms)", "query_p50_ms", "ratio"),
+        ("query mix p99 (ms)", "query_p99_ms", "ratio"),
+        ("entity page p50 (ms)", "page_p50_ms", "ratio"),
+        ("entity page p99 (ms)", "page_p99_ms", "ratio"),
+        ("failed requests", None, ""),
+    ]
 
     def get(r, key):
         if key is None:
@@ -319,8 +371,11 @@ def main() -> None:
         for size in sizes:
             started = time.perf_counter()
             results.append(measure(size, Path(tmp), args))
-            print(f"[{size}x measured in {time.perf_counter() - started:.0f} s] {json.dumps(results[-1])}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[{size}x measured in {time.perf_counter() - started:.0f} s] {json.dumps(results[-1])}",
+                file=sys.stderr,
+                flush=True,
+            )
     report(results)
     if args.json:
         print(json.dumps(results, indent=2))

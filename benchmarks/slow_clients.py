@@ -186,8 +186,10 @@ def measure(name: str, port: int, paths: dict[str, str], args) -> list[str]:
         slow.close()
     for kind in paths:
         b, x = base[kind], loaded[kind]
-        rows.append(f"{name:<9} {kind:<7} {held:>5}/{args.slow:<5} {b.pct(0.5):>8.2f} {b.pct(0.99):>8.2f} "
-                    f"{len(x.seconds) + x.errors:>6} {x.pct(0.5):>8.2f} {x.pct(0.99):>8.2f} {x.errors:>6}")
+        rows.append(
+            f"{name:<9} {kind:<7} {held:>5}/{args.slow:<5} {b.pct(0.5):>8.2f} {b.pct(0.99):>8.2f} "
+            f"{len(x.seconds) + x.errors:>6} {x.pct(0.5):>8.2f} {x.pct(0.99):>8.2f} {x.errors:>6}"
+        )
     return rows
 
 
@@ -196,8 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow", type=int, default=1000, help="slow connections (default 1000)")
     parser.add_argument("--slow-per-address", type=int, default=50, help="slow connections per source address")
     parser.add_argument("--seconds", type=float, default=20.0, help="measurement time per server (default 20)")
-    parser.add_argument("--request-timeout", type=float, default=5.0, help="a visitor request without an answer "
-                                                                            "within this many seconds is an error")
+    parser.add_argument(
+        "--request-timeout",
+        type=float,
+        default=5.0,
+        help="a visitor request without an answer within this many seconds is an error",
+    )
     parser.add_argument("--build-dir", type=Path, help="a build to serve (default: the project's, built if stale)")
     args = parser.parse_args(argv)
     limit = raise_open_files(2 * args.slow + 4096)
@@ -213,11 +219,15 @@ def main(argv: list[str] | None = None) -> int:
         settings = replace(settings, build_dir=args.build_dir.resolve())
     ensure_build(settings)
     ask = "/sparql?query=" + quote(CHEAP_QUERY, safe="")
-    print(f"{args.slow} slow connections over {-(-args.slow // args.slow_per_address)} loopback addresses; "
-          f"open-file limit {limit}; {os.cpu_count()} CPUs; visitor requests time out after "
-          f"{args.request_timeout:g} s")
-    print(f"\n{'server':<9} {'request':<7} {'slow open':>11} {'idle p50':>8} {'idle p99':>8} {'sent':>6} "
-          f"{'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+    print(
+        f"{args.slow} slow connections over {-(-args.slow // args.slow_per_address)} loopback addresses; "
+        f"open-file limit {limit}; {os.cpu_count()} CPUs; visitor requests time out after "
+        f"{args.request_timeout:g} s"
+    )
+    print(
+        f"\n{'server':<9} {'request':<7} {'slow open':>11} {'idle p50':>8} {'idle p99':>8} {'sent':>6} "
+        f"{'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
+    )
     with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
         work = Path(tmp)
         ours_process, ours, _ = start_ours(settings.build_dir, work / "server.log")
@@ -235,8 +245,10 @@ def main(argv: list[str] | None = None) -> int:
                     process.wait(15)
                 except subprocess.TimeoutExpired:
                     process.kill()
-    print("\nidle: before the slow connections were opened; p50/p99/errors: while they were open; slow open: how many "
-          "were open at once during the measurement (median) (dropped ones are reopened every second).")
+    print(
+        "\nidle: before the slow connections were opened; p50/p99/errors: while they were open; slow open: how many "
+        "were open at once during the measurement (median) (dropped ones are reopened every second)."
+    )
     print("target: p99 under 100 ms for normal requests with the slow connections open")
     return 0
 

@@ -59,8 +59,13 @@ def in_process(dataset: Path, requests: list[Request]) -> Stats:
         latencies.append(time.perf_counter() - t)
     seconds = time.perf_counter() - started
     latencies.sort()
-    return Stats(len(latencies), seconds, 1000 * latencies[len(latencies) // 2],
-                 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 0)
+    return Stats(
+        len(latencies),
+        seconds,
+        1000 * latencies[len(latencies) // 2],
+        1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        0,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     sequence = mix(distinct, args.requests, args.seed)
     results: dict[tuple[str, int], dict[str, Stats]] = {}
     print(f"{len(sequence)} requests of a mix of {len(distinct)} queries; {os.cpu_count()} CPUs")
-    print(f"\n{'scenario':<10} {'server':<10} {'conc':>4} {'requests':>8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'errors':>6}")
+    print(
+        f"\n{'scenario':<10} {'server':<10} {'conc':>4} {'requests':>8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'errors':>6}"
+    )
     with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
         work = Path(tmp)
         ours_process, ours, _ = start_ours(settings.build_dir, work / "server.log")
@@ -118,15 +125,21 @@ def main(argv: list[str] | None = None) -> int:
     print("\nours / oxigraph, never-seen texts:")
     for c in (1, 8):
         o, x = results[("unique", c)]["ours"], results[("unique", c)]["oxigraph"]
-        print(f"  c={c}: throughput {o.throughput / x.throughput:.2f}x, p50 {o.p50_ms:.2f} ms vs {x.p50_ms:.2f} ms, "
-              f"p99 {o.p99_ms:.1f} ms vs {x.p99_ms:.1f} ms")
+        print(
+            f"  c={c}: throughput {o.throughput / x.throughput:.2f}x, p50 {o.p50_ms:.2f} ms vs {x.p50_ms:.2f} ms, "
+            f"p99 {o.p99_ms:.1f} ms vs {x.p99_ms:.1f} ms"
+        )
     ceiling = results[("unique", 1)]["pyoxigraph"]
     o1 = results[("unique", 1)]["ours"]
-    print(f"  in-process pyoxigraph: {ceiling.throughput:.0f} queries/s, p50 {ceiling.p50_ms:.3f} ms "
-          f"(ours at c=1 is {o1.throughput / ceiling.throughput:.2f}x of it)")
+    print(
+        f"  in-process pyoxigraph: {ceiling.throughput:.0f} queries/s, p50 {ceiling.p50_ms:.3f} ms "
+        f"(ours at c=1 is {o1.throughput / ceiling.throughput:.2f}x of it)"
+    )
     u1, u8 = results[("unique", 1)], results[("unique", 8)]
-    print(f"\ntargets: c=8 >= 2x: {u8['ours'].throughput / u8['oxigraph'].throughput:.2f}x; c=1 >= 1.5x: "
-          f"{u1['ours'].throughput / u1['oxigraph'].throughput:.2f}x; p50 at c=1 < 1 ms: {u1['ours'].p50_ms:.2f} ms")
+    print(
+        f"\ntargets: c=8 >= 2x: {u8['ours'].throughput / u8['oxigraph'].throughput:.2f}x; c=1 >= 1.5x: "
+        f"{u1['ours'].throughput / u1['oxigraph'].throughput:.2f}x; p50 at c=1 < 1 ms: {u1['ours'].p50_ms:.2f} ms"
+    )
     return 0
 
 

@@ -42,8 +42,14 @@ def start_server(
 
     def start(*flags: str, env: dict[str, str] | None = None) -> ServerProcess:
         port = free_port()
-        server = start_app_server(built, logs / f"server-{port}.log", *flags, port=port,
-                                  env={**kg_store.environ, **(env or {})}, timeout=START_TIMEOUT_S)
+        server = start_app_server(
+            built,
+            logs / f"server-{port}.log",
+            *flags,
+            port=port,
+            env={**kg_store.environ, **(env or {})},
+            timeout=START_TIMEOUT_S,
+        )
         servers.append(server)
         return server
 

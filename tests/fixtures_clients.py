@@ -42,8 +42,15 @@ def node_client() -> Callable[..., dict]:
     _need(NODE_MODULES, "tests/clients/node_modules")
 
     def run(script: str, *args: str) -> dict:
-        done = subprocess.run([node, str(CLIENTS / script), *args], check=False, cwd=CLIENTS, capture_output=True,
-                              text=True, timeout=CLIENT_TIMEOUT_S, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            [node, str(CLIENTS / script), *args],
+            check=False,
+            cwd=CLIENTS,
+            capture_output=True,
+            text=True,
+            timeout=CLIENT_TIMEOUT_S,
+            stdin=subprocess.DEVNULL,
+        )
         assert done.returncode == 0, f"{script} failed ({done.returncode}):\n{done.stderr[-4000:]}"
         out = json.loads(done.stdout.strip().splitlines()[-1])
         assert out.pop("outside") == [], "the client tried to reach something other than the server under test"
@@ -59,8 +66,15 @@ def rapper() -> Callable[..., tuple[int, str]]:
         pytest.fail("rapper is not installed (Debian's raptor2-utils; .ci/run installs it)", pytrace=False)
 
     def run(*args: str) -> tuple[int, str]:
-        done = subprocess.run([command, "--count", *args], check=False, capture_output=True, text=True,
-                              errors="replace", timeout=CLIENT_TIMEOUT_S, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            [command, "--count", *args],
+            check=False,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=CLIENT_TIMEOUT_S,
+            stdin=subprocess.DEVNULL,
+        )
         found = re.search(r"Parsing returned (\d+) triples", done.stderr)
         log = done.stderr[-1500:]
         if done.returncode != 0 or found is None:

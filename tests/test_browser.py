@@ -24,8 +24,14 @@ from tests.fixtures_web import BASE
 sync_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 
@@ -143,9 +149,13 @@ def test_query_editor_lets_the_keyboard_leave(page):
 
 
 def test_results_table_sorts_filters_and_pages(page):
-    page.goto("/query?query=" + requests.utils.quote(
-        "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label "
-        "FILTER(LANG(?label) = 'en') }"))
+    page.goto(
+        "/query?query="
+        + requests.utils.quote(
+            "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label "
+            "FILTER(LANG(?label) = 'en') }"
+        )
+    )
     table = page.locator("table.results-table")
     table.wait_for()
     total = len(page.locator("table.results-table tbody tr").all())
@@ -159,15 +169,19 @@ def test_results_table_sorts_filters_and_pages(page):
     page.locator(".pager .page-next").click()
     assert visible.count() == min(100, total - 100)
     # sorting by a numeric column sorts by number, both ways
-    page.goto("/query?query=" + requests.utils.quote(
-        "PREFIX jp: <https://w3id.org/jinpu-kg/def#> SELECT ?o ?v WHERE { ?o jp:value ?v }"))
+    page.goto(
+        "/query?query="
+        + requests.utils.quote("PREFIX jp: <https://w3id.org/jinpu-kg/def#> SELECT ?o ?v WHERE { ?o jp:value ?v }")
+    )
     button = page.locator("th .sort-button", has_text="?v")
     button.click()
     assert page.locator("th[aria-sort=ascending]").count() == 1
 
     def numbers() -> list[float]:
-        return [float(t.replace(",", "")) for t in
-                page.locator("table.results-table tbody tr:visible td:nth-child(2)").all_inner_texts()]
+        return [
+            float(t.replace(",", ""))
+            for t in page.locator("table.results-table tbody tr:visible td:nth-child(2)").all_inner_texts()
+        ]
 
     values = numbers()
     assert len(values) > 50 and values == sorted(values) and values[0] < values[-1]
@@ -198,9 +212,21 @@ def test_language_switch_persists(page):
     assert page.locator("h1").inner_text() == "Dalian"
 
 
-PHONE_PAGES = ["/", "/page/jinpu", "/page/obs-gdp-2021", "/page/p-innov-5g", "/query?name=03-projects", "/report",
-               "/class/Observation", "/class/Project", "/class/", "/page/def", "/search?q=gdp", "/downloads",
-               "/validation"]
+PHONE_PAGES = [
+    "/",
+    "/page/jinpu",
+    "/page/obs-gdp-2021",
+    "/page/p-innov-5g",
+    "/query?name=03-projects",
+    "/report",
+    "/class/Observation",
+    "/class/Project",
+    "/class/",
+    "/page/def",
+    "/search?q=gdp",
+    "/downloads",
+    "/validation",
+]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -255,7 +281,8 @@ def test_rdflib_dereferences_the_entity_iri(live_server):
     assert (jinpu, RDFS.label, Literal("金普新区", lang="zh")) in g
     for fmt in ("turtle", "json-ld", "xml", "nt"):
         assert (jinpu, RDFS.label, Literal("Jinpu New District", lang="en")) in Graph().parse(
-            live_server + "/id/jinpu", format=fmt)
+            live_server + "/id/jinpu", format=fmt
+        )
     resp = requests.get(live_server + "/id/jinpu", headers={"Accept": "text/html"}, allow_redirects=False)
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/page/jinpu")
 
@@ -265,10 +292,13 @@ def test_screenshots(browser, live_server, tmp_path):
     out.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server, locale="en-US")
     pg = context.new_page()
-    for path, name, full in (("/?lang=en", "home.png", True), ("/page/jinpu?lang=en", "entity-jinpu.png", False),
-                             ("/query?name=03-projects&lang=en", "query.png", False),
-                             ("/page/obs-gdp-2021?lang=en", "cite.png", False),
-                             ("/class/Project?status=Signed&lang=en", "facets.png", False)):
+    for path, name, full in (
+        ("/?lang=en", "home.png", True),
+        ("/page/jinpu?lang=en", "entity-jinpu.png", False),
+        ("/query?name=03-projects&lang=en", "query.png", False),
+        ("/page/obs-gdp-2021?lang=en", "cite.png", False),
+        ("/class/Project?status=Signed&lang=en", "facets.png", False),
+    ):
         pg.goto(path)
         pg.wait_for_load_state("networkidle")
         pg.screenshot(path=str(out / name), full_page=full)
@@ -317,8 +347,9 @@ def test_axe_finds_no_serious_accessibility_problem(page, kind, lang):
     assert violations == []
 
 
-@pytest.mark.parametrize("path", ["/", "/page/jinpu", "/page/obs-gdp-2021", "/class/Observation", "/report",
-                                  "/search?q=gdp"])
+@pytest.mark.parametrize(
+    "path", ["/", "/page/jinpu", "/page/obs-gdp-2021", "/class/Observation", "/report", "/search?q=gdp"]
+)
 def test_chinese_text_on_english_pages_is_marked_as_chinese(page, path):
     page.goto(path + ("&" if "?" in path else "?") + "lang=en")
     unmarked = page.evaluate("""() => { const out = [];
@@ -340,12 +371,17 @@ def test_chinese_text_on_english_pages_is_marked_as_chinese(page, path):
 VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
-@pytest.fixture(params=[(lang, device) for lang in ("en", "zh") for device in VIEWPORTS],
-                ids=lambda p: f"{p[0]}-{p[1]}")
+@pytest.fixture(
+    params=[(lang, device) for lang in ("en", "zh") for device in VIEWPORTS], ids=lambda p: f"{p[0]}-{p[1]}"
+)
 def persona(request, browser, live_server):
     lang, device = request.param
-    context = browser.new_context(viewport=VIEWPORTS[device], base_url=live_server, is_mobile=device == "phone",
-                                  locale="zh-CN" if lang == "zh" else "en-US")
+    context = browser.new_context(
+        viewport=VIEWPORTS[device],
+        base_url=live_server,
+        is_mobile=device == "phone",
+        locale="zh-CN" if lang == "zh" else "en-US",
+    )
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     context.set_default_timeout(15000)
     pg = context.new_page()

@@ -26,7 +26,9 @@ HEADER = """@prefix jp: <def#> . @prefix jpr: <id/> .
 @prefix prov: <http://www.w3.org/ns/prov#> .
 """
 
-GOOD_FIGURE = HEADER + """
+GOOD_FIGURE = (
+    HEADER
+    + """
 jpr:p-test a jp:Passage ; jp:exact "全口径税收598.37亿元" ;
     jp:translation "total tax revenue (all categories) of 59.837 billion yuan"@en .
 jpr:obs-test a jp:Observation ;
@@ -36,6 +38,7 @@ jpr:obs-test a jp:Observation ;
     jp:normalizedValue 59837000000.0 ; jp:normalizedUnit jpr:unit-cny ; jp:approximate false ;
     prov:wasDerivedFrom jpr:p-test .
 """
+)
 
 
 @pytest.fixture()
@@ -46,8 +49,9 @@ def project(tmp_path: Path) -> Settings:
         shutil.copytree(PROJECT_ROOT / name, root / name)
     (root / "data" / "source").mkdir(parents=True)
     shutil.copyfile(PROJECT_ROOT / "data" / "core.ttl", root / "data" / "core.ttl")
-    shutil.copyfile(PROJECT_ROOT / "data" / "source" / "jinpu-2021-report.txt",
-                    root / "data" / "source" / "jinpu-2021-report.txt")
+    shutil.copyfile(
+        PROJECT_ROOT / "data" / "source" / "jinpu-2021-report.txt", root / "data" / "source" / "jinpu-2021-report.txt"
+    )
     return Settings(root=root, build_dir=root / "build")
 
 
@@ -66,27 +70,52 @@ def test_a_correct_figure_validates(project: Settings) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        pytest.param(('jp:unitAsWritten "亿元" ;', ""), ["obs-test", "unitAsWritten", "MinCount", "unit as written"],
-                     id="missing-unit"),
-        pytest.param(('"Test"@en', '"Test"@de'), ["obs-test", "label", "Chinese (@zh) and one in English"],
-                     id="label-not-english"),
-        pytest.param(("598.37亿元\" ;", "598.38亿元\" ;"), ["p-test", "does not occur verbatim in the source"],
-                     id="quote-not-in-source"),
-        pytest.param(('jp:valueAsWritten "598.37"', 'jp:valueAsWritten "598.3"'),
-                     ["obs-test", "does not match the value as written"], id="value-not-as-written"),
-        pytest.param(("59837000000.0", "5983700000.0"), ["obs-test", "normalized value does not match"],
-                     id="normalization-off-by-ten"),
-        pytest.param(("jp:approximate false", "jp:approximate true"), ["obs-test", "qualifier as written"],
-                     id="approximate-without-qualifier"),
-        pytest.param(("jp:kind jp:Level", "jp:kind jp:YearOnYearGrowth"), ["obs-test", "jp:growthOf"],
-                     id="growth-without-level"),
-        pytest.param(("jp:refArea jpr:jinpu ;", "jp:refArea jpr:jinpu , jpr:dalian ;"),
-                     ["obs-test", "refArea", "MaxCount", "exactly one reference area"], id="two-areas"),
-        pytest.param(("prov:wasDerivedFrom jpr:p-test .", "."), ["obs-test", "wasDerivedFrom", "jp:Passage"],
-                     id="no-provenance"),
-        pytest.param(('jp:translation "total tax revenue (all categories) of 59.837 billion yuan"@en',
-                      'jp:section "x"'),
-                     ["p-test", "translation", "English translation of its quote"], id="passage-without-translation"),
+        pytest.param(
+            ('jp:unitAsWritten "亿元" ;', ""),
+            ["obs-test", "unitAsWritten", "MinCount", "unit as written"],
+            id="missing-unit",
+        ),
+        pytest.param(
+            ('"Test"@en', '"Test"@de'),
+            ["obs-test", "label", "Chinese (@zh) and one in English"],
+            id="label-not-english",
+        ),
+        pytest.param(
+            ('598.37亿元" ;', '598.38亿元" ;'),
+            ["p-test", "does not occur verbatim in the source"],
+            id="quote-not-in-source",
+        ),
+        pytest.param(
+            ('jp:valueAsWritten "598.37"', 'jp:valueAsWritten "598.3"'),
+            ["obs-test", "does not match the value as written"],
+            id="value-not-as-written",
+        ),
+        pytest.param(
+            ("59837000000.0", "5983700000.0"),
+            ["obs-test", "normalized value does not match"],
+            id="normalization-off-by-ten",
+        ),
+        pytest.param(
+            ("jp:approximate false", "jp:approximate true"),
+            ["obs-test", "qualifier as written"],
+            id="approximate-without-qualifier",
+        ),
+        pytest.param(
+            ("jp:kind jp:Level", "jp:kind jp:YearOnYearGrowth"), ["obs-test", "jp:growthOf"], id="growth-without-level"
+        ),
+        pytest.param(
+            ("jp:refArea jpr:jinpu ;", "jp:refArea jpr:jinpu , jpr:dalian ;"),
+            ["obs-test", "refArea", "MaxCount", "exactly one reference area"],
+            id="two-areas",
+        ),
+        pytest.param(
+            ("prov:wasDerivedFrom jpr:p-test .", "."), ["obs-test", "wasDerivedFrom", "jp:Passage"], id="no-provenance"
+        ),
+        pytest.param(
+            ('jp:translation "total tax revenue (all categories) of 59.837 billion yuan"@en', 'jp:section "x"'),
+            ["p-test", "translation", "English translation of its quote"],
+            id="passage-without-translation",
+        ),
         pytest.param(('billion yuan"@en', 'billion yuan"@zh'), ["p-test", "translation"], id="translation-not-english"),
     ],
 )
@@ -103,7 +132,10 @@ def test_broken_figure_fails_with_a_report_naming_node_constraint_and_message(
 
 
 def test_share_over_100_percent_fails(project: Settings) -> None:
-    write_data(project, HEADER + """
+    write_data(
+        project,
+        HEADER
+        + """
 jpr:p-test a jp:Passage ; jp:exact "外贸进出口总额分别占大连市的45%和57%" .
 jpr:obs-test a jp:Observation ; rdfs:label "测试"@zh , "Test"@en ;
     jp:indicator jpr:ind-foreign-trade ; jp:refArea jpr:jinpu ; jp:refPeriod "2021"^^xsd:gYear ;
@@ -111,7 +143,8 @@ jpr:obs-test a jp:Observation ; rdfs:label "测试"@zh , "Test"@en ;
     jp:value 570 ; jp:valueAsWritten "57" ; jp:unitAsWritten "%" ;
     jp:normalizedValue 5.7 ; jp:normalizedUnit jpr:unit-ratio ; jp:approximate false ;
     prov:wasDerivedFrom jpr:p-test .
-""")
+""",
+    )
     result = run(project)
     assert not result.conforms
     assert "between 0 and 100" in result.report_text
@@ -119,18 +152,22 @@ jpr:obs-test a jp:Observation ; rdfs:label "测试"@zh , "Test"@en ;
 
 
 def test_turtle_syntax_error_names_the_file(project: Settings) -> None:
-    write_data(project, HEADER + "jpr:x a jp:Place ; rdfs:label \"未闭合 .\n", name="broken.ttl")
+    write_data(project, HEADER + 'jpr:x a jp:Place ; rdfs:label "未闭合 .\n', name="broken.ttl")
     with pytest.raises(BuildError, match=r"data/broken\.ttl: cannot parse Turtle"):
         run(project)
 
 
 def test_plan_must_stay_a_plan(project: Settings) -> None:
-    write_data(project, HEADER + """
+    write_data(
+        project,
+        HEADER
+        + """
 jpr:p-test a jp:Passage ; jp:exact "推动泰星能源三期项目落地" .
 jpr:plan a jp:Plan ; rdfs:label "计划"@zh , "Plan"@en ; prov:wasDerivedFrom jpr:p-test ; jp:planItem jpr:act .
 jpr:act a jp:PlannedAction ; rdfs:label "任务"@zh , "Action"@en ; prov:wasDerivedFrom jpr:p-test ;
     jp:planned false .
-""")
+""",
+    )
     result = run(project)
     assert not result.conforms
     assert "plans stay plans" in result.report_text
@@ -142,8 +179,9 @@ def test_failed_build_leaves_the_last_good_build_untouched(project: Settings) ->
     before = {p.name: p.read_bytes() for p in project.build_dir.iterdir()}
     write_data(project, GOOD_FIGURE.replace('jp:unitAsWritten "亿元" ;', ""))
     env = dict(os.environ, KG_ROOT=str(project.root))
-    proc = subprocess.run([sys.executable, "-m", "kg.cli", "build"], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "build"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 1
     assert "build failed" in proc.stderr and "unit as written" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -156,15 +194,29 @@ def test_build_writes_named_graphs_exports_and_void(project: Settings) -> None:
     write_data(project, GOOD_FIGURE)
     result = build(project)
     out = project.build_dir
-    for name in ("dataset.trig", "dataset.nq", "dataset.ttl", "dataset.nt", "dataset.jsonld", "ontology.ttl",
-                 "void.ttl", "validation.ttl", "manifest.json", "shapes.ttl", "source.txt"):
+    for name in (
+        "dataset.trig",
+        "dataset.nq",
+        "dataset.ttl",
+        "dataset.nt",
+        "dataset.jsonld",
+        "ontology.ttl",
+        "void.ttl",
+        "validation.ttl",
+        "manifest.json",
+        "shapes.ttl",
+        "source.txt",
+    ):
         assert (out / name).stat().st_size > 0, name
     for fmt, name in (("trig", "dataset.trig"), ("json-ld", "dataset.jsonld")):  # both keep the named graphs
         ds = Dataset()
         ds.parse(out / name, format=fmt)
         graphs = {str(g.identifier): len(g) for g in ds.graphs() if len(g)}
-        for graph_name, graph in (("ontology", result.ontology), ("asserted", result.asserted),
-                                  ("inferred", result.inferred)):
+        for graph_name, graph in (
+            ("ontology", result.ontology),
+            ("asserted", result.asserted),
+            ("inferred", result.inferred),
+        ):
             assert graphs[project.graph_iri(graph_name)] == len(graph) > 0, name
     for fmt, name in (("nt", "dataset.nt"), ("turtle", "dataset.ttl")):
         g = Graph().parse(out / name, format=fmt)
@@ -197,20 +249,25 @@ def test_relative_iris_follow_the_base_setting(project: Settings) -> None:
     other = Settings(root=project.root, build_dir=project.build_dir, base_iri="http://example.org/kg/")
     result = run(other)
     assert result.conforms, result.report_text
-    assert (URIRef("http://example.org/kg/id/jinpu"), RDF.type,
-            URIRef("http://example.org/kg/def#District")) in result.asserted
+    assert (
+        URIRef("http://example.org/kg/id/jinpu"),
+        RDF.type,
+        URIRef("http://example.org/kg/def#District"),
+    ) in result.asserted
     assert not [t for t in result.asserted if DEFAULT_BASE_IRI in str(t[0])]
 
 
 def test_kg_stats_prints_counts_per_class(project: Settings) -> None:
     write_data(project, GOOD_FIGURE)
     env = dict(os.environ, KG_ROOT=str(project.root))
-    stale = subprocess.run([sys.executable, "-m", "kg.cli", "stats"], env=env, capture_output=True, text=True,
-                           check=False)
+    stale = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "stats"], env=env, capture_output=True, text=True, check=False
+    )
     assert stale.returncode == 1 and "run `kg build` first" in stale.stderr
     subprocess.run([sys.executable, "-m", "kg.cli", "build"], env=env, check=True, capture_output=True, timeout=120)
-    proc = subprocess.run([sys.executable, "-m", "kg.cli", "stats"], env=env, capture_output=True, text=True,
-                          check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "stats"], env=env, capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     counts = {line.split()[-1]: int(line.split()[-2]) for line in proc.stdout.splitlines()}
     assert counts[DEFAULT_BASE_IRI + "def#Observation"] == 1
@@ -240,9 +297,13 @@ def test_pruned_reasoning_infers_what_reasoning_over_everything_infers() -> None
 
 def test_two_passages_with_the_same_span_fail_the_build(project: Settings) -> None:
     """Two passages quoting the same characters would make pages cite the wrong one (the headline clause did)."""
-    write_data(project, GOOD_FIGURE + """
+    write_data(
+        project,
+        GOOD_FIGURE
+        + """
 jpr:p-test-again a jp:Passage ; jp:exact "全口径税收598.37亿元" ; jp:translation "the same"@en .
-""")
+""",
+    )
     result = run(project)
     assert not result.conforms
     assert "same span" in result.report_text and "p-test-again" in result.report_text
@@ -256,10 +317,14 @@ def test_a_unit_the_quote_does_not_have_fails_the_build(project: Settings) -> No
 
 
 def test_an_agent_must_be_an_organization_area_or_zone(project: Settings) -> None:
-    write_data(project, GOOD_FIGURE + """
+    write_data(
+        project,
+        GOOD_FIGURE
+        + """
 jpr:prog-test a jp:Program ; rdfs:label "测试"@zh , "Test"@en ; prov:wasDerivedFrom jpr:p-test ;
     jp:implementedBy jpr:ind-tax-revenue .
-""")
+""",
+    )
     result = run(project)
     assert not result.conforms
     assert "jp:AdministrativeArea (the district)" in result.report_text

@@ -21,23 +21,38 @@ def _serve(command: list[str], build: Path, log: Path) -> tuple[subprocess.Popen
     port = free_port()
     env = {"KG_BUILD_DIR": str(build), "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"}
     with open(log, "wb") as out:
-        process = subprocess.Popen([*command, "--port", str(port), "--no-build"], env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [*command, "--port", str(port), "--no-build"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: requests.get(url + "/sparql", params={"query": "ASK {}"}, timeout=5).ok, process, 90,
-               "kg serve", lambda: log.read_text(errors="replace"))
+    wait_until(
+        lambda: requests.get(url + "/sparql", params={"query": "ASK {}"}, timeout=5).ok,
+        process,
+        90,
+        "kg serve",
+        lambda: log.read_text(errors="replace"),
+    )
     return process, url
 
 
-@pytest.mark.parametrize("command", [[sys.executable, "-m", "kg.cli", "serve"], [KG, "serve"]],
-                         ids=["python -m kg.cli serve", "kg serve"])
+@pytest.mark.parametrize(
+    "command", [[sys.executable, "-m", "kg.cli", "serve"], [KG, "serve"]], ids=["python -m kg.cli serve", "kg serve"]
+)
 def test_kg_serve_serves_the_build(command: list[str], build_settings: Settings, tmp_path: Path) -> None:
     if not command[0]:
         pytest.skip("the kg console script is not installed (pip install -e .)")
     process, url = _serve(command, build_settings.build_dir, tmp_path / "serve.log")
     try:
-        count = requests.get(url + "/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
-                             headers={"Accept": "application/sparql-results+json"}, timeout=30).json()
+        count = requests.get(
+            url + "/sparql",
+            params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=30,
+        ).json()
         assert int(count["results"]["bindings"][0]["n"]["value"]) > 10000
         page = requests.get(url + "/page/jinpu", timeout=30)
         assert page.status_code == 200 and "金普新区" in page.text

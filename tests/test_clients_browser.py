@@ -17,8 +17,14 @@ from tests.fixtures_clients import DATASET_BASE as BASE
 sync_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 ID = BASE + "id/"
 GRAPHS = {name: BASE + "graph/" + name for name in ("ontology", "asserted", "inferred")}
 
@@ -63,7 +69,8 @@ def page(browser, live_server, other_origin):
 
 def browser_fetch(page, url: str, headers: dict[str, str] | None = None, body: str = "text") -> dict:
     """fetch() from the page's origin; what the script can see of the answer."""
-    return page.evaluate("""async ([url, headers, body]) => {
+    return page.evaluate(
+        """async ([url, headers, body]) => {
         try {
             const r = await fetch(url, { headers });
             const text = await r.text();
@@ -73,7 +80,9 @@ def browser_fetch(page, url: str, headers: dict[str, str] | None = None, body: s
         } catch (e) {
             return { error: String(e) };
         }
-    }""", [url, headers or {}, body])
+    }""",
+        [url, headers or {}, body],
+    )
 
 
 # --- YASGUI -----------------------------------------------------------------------------------------------------------
@@ -87,8 +96,10 @@ def run_in_yasgui(page, other_origin: str, endpoint: str, query: str) -> None:
 
 
 def test_yasgui_on_another_origin_shows_select_results(page, live_server, other_origin):
-    query = ("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-             f"SELECT ?label WHERE {{ <{ID}jinpu> rdfs:label ?label }} ORDER BY ?label")
+    query = (
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+        f"SELECT ?label WHERE {{ <{ID}jinpu> rdfs:label ?label }} ORDER BY ?label"
+    )
     run_in_yasgui(page, other_origin, live_server + "/sparql", query)
     assert page.evaluate("window.responses[0].ok")
     page.wait_for_selector(".yasr table.dataTable tbody tr")
@@ -96,21 +107,29 @@ def test_yasgui_on_another_origin_shows_select_results(page, live_server, other_
     assert any("Jinpu New District" in c for c in cells) and any("金普新区" in c for c in cells)
     bindings = page.evaluate("window.yasgui.getTab().getYasr().results.getBindings()")
     assert {(b["label"]["value"], b["label"]["xml:lang"]) for b in bindings} == {
-        ("Jinpu New District", "en"), ("金普新区", "zh")}
+        ("Jinpu New District", "en"),
+        ("金普新区", "zh"),
+    }
     assert page.refused == []
 
 
 def test_yasgui_counts_the_union_and_each_named_graph(page, live_server, other_origin, counts):
-    run_in_yasgui(page, other_origin, live_server + "/sparql",
-                  "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    run_in_yasgui(
+        page,
+        other_origin,
+        live_server + "/sparql",
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+    )
     bindings = page.evaluate("window.yasgui.getTab().getYasr().results.getBindings()")
     assert {b["g"]["value"]: int(b["n"]["value"]) for b in bindings} == {
-        iri: counts[name] for name, iri in GRAPHS.items()}
+        iri: counts[name] for name, iri in GRAPHS.items()
+    }
 
 
 def test_yasgui_shows_a_construct_result(page, live_server, other_origin):
-    run_in_yasgui(page, other_origin, live_server + "/sparql",
-                  f"CONSTRUCT {{ <{ID}jinpu> ?p ?o }} WHERE {{ <{ID}jinpu> ?p ?o }}")
+    run_in_yasgui(
+        page, other_origin, live_server + "/sparql", f"CONSTRUCT {{ <{ID}jinpu> ?p ?o }} WHERE {{ <{ID}jinpu> ?p ?o }}"
+    )
     assert page.evaluate("window.responses[0].ok")
     text = page.evaluate("window.yasgui.getTab().getYasr().results.getOriginalResponseAsString()")
     assert "金普新区" in text and "locatedIn" in text
@@ -175,8 +194,12 @@ def test_fetch_reads_the_dumps_void_and_graphs_across_origins(page, live_server,
     r = browser_fetch(page, live_server + "/.well-known/void", {"Accept": "text/turtle"})
     assert r.get("ok"), r
     assert "void:Dataset" in r["text"]
-    r = browser_fetch(page, live_server + "/sparql?graph=" + quote(GRAPHS["ontology"], safe=""),
-                      {"Accept": "application/n-triples"}, body="count")
+    r = browser_fetch(
+        page,
+        live_server + "/sparql?graph=" + quote(GRAPHS["ontology"], safe=""),
+        {"Accept": "application/n-triples"},
+        body="count",
+    )
     assert r.get("ok"), r
     assert r["lines"] == counts["ontology"]
 

@@ -46,8 +46,7 @@ def test_comunica_select(node_client, live_server):
 def test_comunica_counts_every_named_graph(node_client, live_server, counts):
     query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
     rows = comunica(node_client, live_server, query)["rows"]
-    assert {r["g"]["value"]: int(r["n"]["value"]) for r in rows} == {
-        iri: counts[name] for name, iri in GRAPHS.items()}
+    assert {r["g"]["value"]: int(r["n"]["value"]) for r in rows} == {iri: counts[name] for name, iri in GRAPHS.items()}
     total = comunica(node_client, live_server, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")["rows"]
     assert int(total[0]["n"]["value"]) == counts["union"]
 
@@ -57,11 +56,16 @@ def test_comunica_ask_and_construct(node_client, live_server):
     assert comunica(node_client, live_server, f"ASK {{ <{ID}jinpu> a <{JP}City> }}")["boolean"] is False
     query = f"CONSTRUCT {{ <{ID}jinpu> ?p ?o }} WHERE {{ <{ID}jinpu> ?p ?o }}"
     quads = comunica(node_client, live_server, query)["quads"]
-    expected = Graph().parse(data=requests.get(live_server + "/sparql", params={"query": query},
-                                               headers={"Accept": "application/n-triples"}).text, format="nt")
+    expected = Graph().parse(
+        data=requests.get(
+            live_server + "/sparql", params={"query": query}, headers={"Accept": "application/n-triples"}
+        ).text,
+        format="nt",
+    )
     assert len(quads) == len(expected) > 20
     assert [{"type": "NamedNode", "value": JP + "locatedIn"}, {"type": "NamedNode", "value": ID + "dalian"}] in [
-        q[1:] for q in quads]
+        q[1:] for q in quads
+    ]
 
 
 # --- Comunica's link traversal from an entity IRI ------------------------------------------------------------------
@@ -70,8 +74,10 @@ def test_comunica_ask_and_construct(node_client, live_server):
 def test_comunica_link_traversal_from_an_entity_iri(node_client, live_server):
     """What Jinpu is located in that is a city: only Dalian's own document says that Dalian is a city, so the engine
     has to dereference the entity IRI (303 to its data) and then follow its links."""
-    query = f"SELECT DISTINCT ?place ?name WHERE {{ <{ID}jinpu> <{JP}locatedIn> ?place . ?place a <{JP}City> ; " \
-            f"<{RDFS_LABEL}> ?name FILTER(lang(?name) = 'zh') }}"
+    query = (
+        f"SELECT DISTINCT ?place ?name WHERE {{ <{ID}jinpu> <{JP}locatedIn> ?place . ?place a <{JP}City> ; "
+        f"<{RDFS_LABEL}> ?name FILTER(lang(?name) = 'zh') }}"
+    )
     out = node_client("comunica.mjs", "traverse", live_server, BASE, query, live_server + "/id/jinpu")
     assert [(r["place"]["value"], r["name"]["value"]) for r in out["rows"]] == [(ID + "dalian", "大连市")]
     assert ID + "dalian" in out["fetched"]  # the dataset's IRI, dereferenced (the fetch maps the base to the server)
@@ -115,10 +121,21 @@ def n3(node_client, live_server: str, *paths: str) -> list[dict]:
 
 def test_n3_parses_every_dump(node_client, live_server, counts):
     per_graph = {iri: counts[name] for name, iri in GRAPHS.items()}
-    docs = {d["url"].rsplit("/", 1)[-1]: d for d in n3(
-        node_client, live_server, "/download/dataset.ttl", "/download/dataset.nt", "/download/dataset.trig",
-        "/download/dataset.nq", "/download/ontology.ttl", "/download/void.ttl", "/download/shapes.ttl",
-        "/download/validation.ttl")}
+    docs = {
+        d["url"].rsplit("/", 1)[-1]: d
+        for d in n3(
+            node_client,
+            live_server,
+            "/download/dataset.ttl",
+            "/download/dataset.nt",
+            "/download/dataset.trig",
+            "/download/dataset.nq",
+            "/download/ontology.ttl",
+            "/download/void.ttl",
+            "/download/shapes.ttl",
+            "/download/validation.ttl",
+        )
+    }
     assert all("error" not in d for d in docs.values()), docs
     assert docs["dataset.ttl"]["graphs"] == {"": counts["union"]}
     assert docs["dataset.nt"]["graphs"] == {"": counts["union"]}

@@ -72,8 +72,10 @@ def test_sparqlwrapper_ask_in_every_results_format(live_server):
 @pytest.mark.parametrize("query", [CONSTRUCT, DESCRIBE], ids=["construct", "describe"])
 def test_sparqlwrapper_graphs_in_every_rdf_format(live_server, query):
     endpoint = live_server + "/sparql"
-    expected = Graph().parse(data=requests.get(endpoint, params={"query": query},
-                                               headers={"Accept": "application/n-triples"}).text, format="nt")
+    expected = Graph().parse(
+        data=requests.get(endpoint, params={"query": query}, headers={"Accept": "application/n-triples"}).text,
+        format="nt",
+    )
     assert (JINPU, URIRef(JP + "locatedIn"), URIRef(BASE + "id/dalian")) in expected
     for fmt in (XML, RDFXML, JSONLD):  # parsed by SPARQLWrapper
         g = sparqlwrapper(endpoint, query, fmt)
@@ -112,11 +114,12 @@ def test_rdflib_sparqlstore_over_the_dataset_and_its_named_graphs(live_server, c
     # the graphs holding a pattern (rdflib's other form, `GRAPH ?name {}`, finds no graph on Virtuoso, whose
     # empty group patterns match nothing)
     assert {str(getattr(c, "identifier", c)) for c in store.contexts((None, RDF.type, None))} == set(GRAPHS.values())
-    assert {str(getattr(c, "identifier", c)) for c in store.contexts((JINPU, RDFS.label, None))} == {
-        GRAPHS["asserted"]}
+    assert {str(getattr(c, "identifier", c)) for c in store.contexts((JINPU, RDFS.label, None))} == {GRAPHS["asserted"]}
     g = Graph(store=store)
-    assert {row.label for row in g.query(LABELS)} == {Literal("金普新区", lang="zh"),
-                                                     Literal("Jinpu New District", lang="en")}
+    assert {row.label for row in g.query(LABELS)} == {
+        Literal("金普新区", lang="zh"),
+        Literal("Jinpu New District", lang="en"),
+    }
     assert (JINPU, RDF.type, URIRef(JP + "District")) in g
     assert len(g.query(CONSTRUCT).graph) > 20
 
@@ -146,8 +149,9 @@ def test_rdflib_parses_each_graph_iri_as_that_graph(live_server, counts, fmt):
 @pytest.mark.parametrize("fmt", ["trig", "nquads"])
 def test_rdflib_reads_a_graph_iri_as_a_dataset_with_that_one_graph(live_server, counts, fmt):
     ds = Dataset()  # rdflib asks for TriG by Accept; for N-Quads it sends no preference, so the test does
-    data = requests.get(live_server + "/graph/inferred", headers={"Accept": "application/" + fmt.replace(
-        "nquads", "n-quads")})
+    data = requests.get(
+        live_server + "/graph/inferred", headers={"Accept": "application/" + fmt.replace("nquads", "n-quads")}
+    )
     assert data.headers["Content-Type"].startswith("application/" + fmt.replace("nquads", "n-quads"))
     ds.parse(data=data.content, format=fmt)
     named = {str(c.identifier): len(c) for c in ds.graphs() if len(c)}

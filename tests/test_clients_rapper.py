@@ -29,8 +29,10 @@ def test_rapper_dereferences_an_entity_iri(rapper, live_server, parser):
     assert triples == expected, log
 
 
-@pytest.mark.parametrize(("dump", "parser"), [("dataset.ttl", "turtle"), ("dataset.nt", "ntriples"),
-                                              ("dataset.trig", "trig"), ("dataset.nq", "nquads")])
+@pytest.mark.parametrize(
+    ("dump", "parser"),
+    [("dataset.ttl", "turtle"), ("dataset.nt", "ntriples"), ("dataset.trig", "trig"), ("dataset.nq", "nquads")],
+)
 def test_rapper_parses_every_dump(rapper, live_server, counts, dump, parser):
     triples, log = rapper("-i", parser, f"{live_server}/download/{dump}")
     assert triples == counts["union"], log

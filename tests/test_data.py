@@ -100,12 +100,12 @@ def test_approximate_figures_are_flagged(data: Graph) -> None:
         for q in quotes_of(data, obs):
             for m in re.finditer(re.escape(written), q):
                 before = q[: m.start()]
-                after = q[m.end():]
+                after = q[m.end() :]
                 after = after.removeprefix(unit)
                 # a digit right before or after means this match is part of another number
-                if (before and before[-1].isdigit()) or (q[m.end():m.end() + 1].isdigit()):
+                if (before and before[-1].isdigit()) or (q[m.end() : m.end() + 1].isdigit()):
                     continue
-                qualified = before.endswith(BEFORE) or q[m.end():].startswith(AFTER) or after.startswith(AFTER)
+                qualified = before.endswith(BEFORE) or q[m.end() :].startswith(AFTER) or after.startswith(AFTER)
                 if qualified and not approximate:
                     problems.append(f"{obs}: {q!r} qualifies {written!r} but jp:approximate is false")
     assert not problems, "\n".join(problems)
@@ -121,8 +121,19 @@ NOT_FIGURES = {
     r"B2B": "the name of a business model",
 }
 # Figures the report writes in Chinese numerals (or as 首 / 第一), each of which must be an observation.
-CHINESE_FIGURES = ["五大主导产业", "四湾十四园", "居全国第二位", "均居大连市第一", "投资价值百强榜", "东北瞪羚企业第一区",
-                   "超百亿级", "县(市)区首位", "十项重点政策", "近百处", "万亿GDP城市"]
+CHINESE_FIGURES = [
+    "五大主导产业",
+    "四湾十四园",
+    "居全国第二位",
+    "均居大连市第一",
+    "投资价值百强榜",
+    "东北瞪羚企业第一区",
+    "超百亿级",
+    "县(市)区首位",
+    "十项重点政策",
+    "近百处",
+    "万亿GDP城市",
+]
 
 
 def covered_spans(data: Graph, text: str) -> list[tuple[int, int]]:
@@ -144,7 +155,7 @@ def test_every_number_in_the_report_is_a_figure(data: Graph, text: str) -> None:
     for m in re.finditer(r"\d+(?:\.\d+)?", text):
         start, end = m.span()
         if not any(s <= start and end <= e for s, e in spans + excluded):
-            missing.append(f"{m.group()} at {m.start()}: …{text[max(0, m.start() - 12):m.end() + 8]}…")
+            missing.append(f"{m.group()} at {m.start()}: …{text[max(0, m.start() - 12) : m.end() + 8]}…")
     assert not missing, "numbers with no observation:\n" + "\n".join(missing)
 
 
@@ -185,8 +196,10 @@ def test_figures_are_complete(data: Graph) -> None:
 def test_headline_figures(data: Graph, indicator: str, kind: str, value: str, unit: str, normalized: str) -> None:
     """The district's headline 2021 figures, as the report's second paragraph states them."""
     found = [
-        o for o in data.subjects(JP.indicator, JPR[indicator])
-        if data.value(o, JP.kind) == JP[kind] and data.value(o, JP.refArea) == JPR.jinpu
+        o
+        for o in data.subjects(JP.indicator, JPR[indicator])
+        if data.value(o, JP.kind) == JP[kind]
+        and data.value(o, JP.refArea) == JPR.jinpu
         and Decimal(str(data.value(o, JP.value))) == Decimal(value)
     ]
     assert len(found) == 1, found
@@ -205,9 +218,30 @@ def test_shares_of_dalian(data: Graph) -> None:
     assert {Decimal(45), Decimal(57), Decimal("26.8"), Decimal("46.6"), Decimal("23.7"), Decimal("26.7")} <= shares
 
 
-ENTITY_CLASSES = ("Place", "District", "City", "Province", "Country", "Region", "NaturalPlace", "Park", "Facility",
-                  "Industry", "IndustrialChain", "Organization", "GovernmentBody", "Enterprise", "Platform", "Event",
-                  "Program", "Project", "Designation", "Person", "Layout", "IndustryGroup")
+ENTITY_CLASSES = (
+    "Place",
+    "District",
+    "City",
+    "Province",
+    "Country",
+    "Region",
+    "NaturalPlace",
+    "Park",
+    "Facility",
+    "Industry",
+    "IndustrialChain",
+    "Organization",
+    "GovernmentBody",
+    "Enterprise",
+    "Platform",
+    "Event",
+    "Program",
+    "Project",
+    "Designation",
+    "Person",
+    "Layout",
+    "IndustryGroup",
+)
 
 
 def test_every_node_has_chinese_and_english_labels(data: Graph) -> None:
@@ -235,8 +269,12 @@ def test_entity_chinese_names_are_as_written(data: Graph, text: str) -> None:
     # Projects and designations are often described rather than named ("东北特钢工业互联网应用场景"), so not here.
     for cls in set(ENTITY_CLASSES) - {"Project", "Designation"}:
         for s in set(data.subjects(RDF.type, JP[cls])):
-            names = [str(n) for p in (RDFS.label, SKOS.altLabel) for n in data.objects(s, p)
-                     if isinstance(n, Literal) and n.language == "zh"]
+            names = [
+                str(n)
+                for p in (RDFS.label, SKOS.altLabel)
+                for n in data.objects(s, p)
+                if isinstance(n, Literal) and n.language == "zh"
+            ]
             if not any(n in text for n in names):
                 problems.append(f"{s}: none of {names} occurs in the report")
     assert not problems, "\n".join(problems)
@@ -254,8 +292,16 @@ def test_plans_stay_plans(data: Graph) -> None:
 
 def test_every_entity_and_figure_is_traceable(data: Graph) -> None:
     untraced = []
-    for cls in ENTITY_CLASSES + ("Observation", "Indicator", "Relation", "Award", "Acquisition",
-                                 "CooperationAgreement", "Plan", "PlannedAction"):
+    for cls in ENTITY_CLASSES + (
+        "Observation",
+        "Indicator",
+        "Relation",
+        "Award",
+        "Acquisition",
+        "CooperationAgreement",
+        "Plan",
+        "PlannedAction",
+    ):
         for s in set(data.subjects(RDF.type, JP[cls])):
             if not quotes_of(data, s):
                 untraced.append(str(s))
@@ -264,8 +310,16 @@ def test_every_entity_and_figure_is_traceable(data: Graph) -> None:
 
 def test_data_files_are_split_by_theme() -> None:
     names = {p.name for p in (PROJECT_ROOT / "data").glob("*.ttl")}
-    assert {"core.ttl", "economy.ttl", "industry.ttl", "projects.ttl", "innovation.ttl", "opening-up.ttl",
-            "livelihood.ttl", "news.ttl"} <= names
+    assert {
+        "core.ttl",
+        "economy.ttl",
+        "industry.ttl",
+        "projects.ttl",
+        "innovation.ttl",
+        "opening-up.ttl",
+        "livelihood.ttl",
+        "news.ttl",
+    } <= names
     for path in (PROJECT_ROOT / "data").glob("*.ttl"):
         # IRIs are relative to the one base setting, never spelled out in a data file
         assert DEFAULT_BASE_IRI not in path.read_text(encoding="utf-8"), path
@@ -292,13 +346,18 @@ def test_planned_figures_have_indicators_of_their_own(data: Graph) -> None:
     """A target never shares its indicator with achieved figures, so a query for an area's GDP never returns one."""
     planned = {o for o in observations(data) if data.value(o, JP.planned) == Literal(True)}
     achieved_indicators = {data.value(o, JP.indicator) for o in observations(data) if o not in planned}
-    mixed = [f"{o}: {data.value(o, JP.indicator)}" for o in planned if data.value(o, JP.indicator) in achieved_indicators]
+    mixed = [
+        f"{o}: {data.value(o, JP.indicator)}" for o in planned if data.value(o, JP.indicator) in achieved_indicators
+    ]
     assert not mixed, "\n".join(mixed)
 
 
 def test_every_unit_as_written_stands_in_its_quote(data: Graph) -> None:
-    problems = [f"{o}: {data.value(o, JP.unitAsWritten)!s} not in {quotes_of(data, o)}" for o in observations(data)
-                if not any(str(data.value(o, JP.unitAsWritten)) in q for q in quotes_of(data, o))]
+    problems = [
+        f"{o}: {data.value(o, JP.unitAsWritten)!s} not in {quotes_of(data, o)}"
+        for o in observations(data)
+        if not any(str(data.value(o, JP.unitAsWritten)) in q for q in quotes_of(data, o))
+    ]
     assert not problems, "\n".join(problems)
 
 
@@ -397,12 +456,15 @@ def test_one_english_name_per_enterprise(data: Graph) -> None:
     assert not [s for s, o in data.subject_objects(RDFS.label) if "Taixing" in str(o)]
 
 
-@pytest.mark.parametrize(("node", "english"), [
-    ("dalian-ftz-area", "China (Liaoning) Pilot Free Trade Zone Dalian Area"),   # the official word order
-    ("taixing-energy", "Prime Planet Energy & Solutions"),
-    ("mayi-island-marine-ranch", "Mayi Island"),                                # no designation added to the name
-    ("three-major-articles", "Three major tasks of structural adjustment"),     # 三篇大文章: tasks, not articles
-])
+@pytest.mark.parametrize(
+    ("node", "english"),
+    [
+        ("dalian-ftz-area", "China (Liaoning) Pilot Free Trade Zone Dalian Area"),  # the official word order
+        ("taixing-energy", "Prime Planet Energy & Solutions"),
+        ("mayi-island-marine-ranch", "Mayi Island"),  # no designation added to the name
+        ("three-major-articles", "Three major tasks of structural adjustment"),  # 三篇大文章: tasks, not articles
+    ],
+)
 def test_english_labels(data: Graph, node: str, english: str) -> None:
     assert [str(lbl) for lbl in data.objects(JPR[node], RDFS.label) if lbl.language == "en"] == [english]
 
@@ -415,8 +477,13 @@ def test_a_self_description_is_not_an_award(data: Graph) -> None:
 
 
 def test_every_award_has_its_shortcut(data: Graph) -> None:
-    missing = [f"{r} {d}" for a in data.subjects(RDF.type, JP.Award) for d in [data.value(a, JP.designation)]
-               for r in data.objects(a, JP.recipient) if (r, JP.hasDesignation, d) not in data]
+    missing = [
+        f"{r} {d}"
+        for a in data.subjects(RDF.type, JP.Award)
+        for d in [data.value(a, JP.designation)]
+        for r in data.objects(a, JP.recipient)
+        if (r, JP.hasDesignation, d) not in data
+    ]
     assert not missing, "\n".join(missing)
 
 

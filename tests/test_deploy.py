@@ -56,8 +56,10 @@ def next_build(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="module")
 def versions(built: Path, next_build: Settings) -> dict[str, str]:
     """base IRI -> content hash of the build for it."""
-    return {DEFAULT_BASE_IRI: json.loads((built / "manifest.json").read_text())["content_hash"],
-            NEXT_BASE: json.loads((next_build.build_dir / "manifest.json").read_text())["content_hash"]}
+    return {
+        DEFAULT_BASE_IRI: json.loads((built / "manifest.json").read_text())["content_hash"],
+        NEXT_BASE: json.loads((next_build.build_dir / "manifest.json").read_text())["content_hash"],
+    }
 
 
 def env_for(build_dir: Path, base_iri: str = DEFAULT_BASE_IRI) -> dict[str, str]:
@@ -66,8 +68,9 @@ def env_for(build_dir: Path, base_iri: str = DEFAULT_BASE_IRI) -> dict[str, str]
 
 @pytest.fixture(scope="module")
 def deployment(built: Path, tmp_path_factory: pytest.TempPathFactory):
-    d = Deployment(tmp_path_factory.mktemp("deploy"), 2, port=free_port(), env=env_for(built),
-                   flags=["--processes", "1"]).start()
+    d = Deployment(
+        tmp_path_factory.mktemp("deploy"), 2, port=free_port(), env=env_for(built), flags=["--processes", "1"]
+    ).start()
     yield d
     d.stop()
 
@@ -126,10 +129,15 @@ def test_responses_with_validators_are_cached_and_revalidated(deployment: Deploy
     log = deployment.balancer.access_log.read_text()
     assert re.search(r'replicas/<CACHE> \S+ 200 .*"GET /download/manifest.json', log), log[-2000:]
     # an answer that varies on Accept is never given to a request for another format
-    for media_type in ["application/sparql-results+json", "application/sparql-results+xml", "text/csv",
-                       "application/sparql-results+json"]:
-        resp = requests.get(deployment.url + "/sparql", params={"query": LABEL_QUERY}, headers={"Accept": media_type},
-                            timeout=30)
+    for media_type in [
+        "application/sparql-results+json",
+        "application/sparql-results+xml",
+        "text/csv",
+        "application/sparql-results+json",
+    ]:
+        resp = requests.get(
+            deployment.url + "/sparql", params={"query": LABEL_QUERY}, headers={"Accept": media_type}, timeout=30
+        )
         assert resp.status_code == 200 and resp.headers["Content-Type"].startswith(media_type)
 
 
@@ -164,8 +172,12 @@ def test_replicas_get_the_clients_address_in_x_forwarded_for(tmp_path: Path) -> 
 
 
 def test_template_is_filled_for_replicas_on_other_machines() -> None:
-    text = render([("r1", "10.0.0.11", 8000, True), ("r2", "10.0.0.12", 8000, True), ("r3", "10.0.0.11", 1, False)],
-                  bind="0.0.0.0:80", admin_socket="/run/haproxy/admin.sock", server_maxconn=8)
+    text = render(
+        [("r1", "10.0.0.11", 8000, True), ("r2", "10.0.0.12", 8000, True), ("r3", "10.0.0.11", 1, False)],
+        bind="0.0.0.0:80",
+        admin_socket="/run/haproxy/admin.sock",
+        server_maxconn=8,
+    )
     assert "{{" not in text
     assert "    server r1 10.0.0.11:8000\n    server r2 10.0.0.12:8000\n    server r3 10.0.0.11:1 disabled" in text
     assert "maxconn 8 " in text or "maxconn 8\n" in text
@@ -182,8 +194,17 @@ def test_a_replica_killed_under_load_fails_no_request(deployment: Deployment, ve
             killed.set()
             victim.replica.kill()  # SIGKILL to its whole process group, in-flight requests and all
 
-    outcomes = run_load(deployment.url, MIX, concurrency=6, max_requests=400, max_seconds=120, until=killed,
-                        after=240, on_outcome=kill_after, check=lambda c, r: which_build(c, r, versions))
+    outcomes = run_load(
+        deployment.url,
+        MIX,
+        concurrency=6,
+        max_requests=400,
+        max_seconds=120,
+        until=killed,
+        after=240,
+        on_outcome=kill_after,
+        check=lambda c, r: which_build(c, r, versions),
+    )
     assert killed.is_set() and not victim.replica.alive()
     assert not failures(outcomes), failures(outcomes)[:10]
     assert len(outcomes) >= 300
@@ -193,8 +214,9 @@ def test_a_replica_killed_under_load_fails_no_request(deployment: Deployment, ve
     assert new.alive() and sum(1 for s in deployment.slots if s.replica) == 2
 
 
-def test_a_new_build_rolled_out_under_load_fails_no_request(deployment: Deployment, next_build: Settings,
-                                                           versions: dict[str, str], built: Path) -> None:
+def test_a_new_build_rolled_out_under_load_fails_no_request(
+    deployment: Deployment, next_build: Settings, versions: dict[str, str], built: Path
+) -> None:
     rolled = threading.Event()
     finished: list[float] = []
     errors: list[BaseException] = []
@@ -210,9 +232,20 @@ def test_a_new_build_rolled_out_under_load_fails_no_request(deployment: Deployme
 
     roller = threading.Thread(target=roll)
     outcomes_box: list = []
-    loader = threading.Thread(target=lambda: outcomes_box.append(run_load(
-        deployment.url, MIX, concurrency=4, max_requests=4000, max_seconds=180, until=rolled, after=120,
-        check=lambda c, r: which_build(c, r, versions))))
+    loader = threading.Thread(
+        target=lambda: outcomes_box.append(
+            run_load(
+                deployment.url,
+                MIX,
+                concurrency=4,
+                max_requests=4000,
+                max_seconds=180,
+                until=rolled,
+                after=120,
+                check=lambda c, r: which_build(c, r, versions),
+            )
+        )
+    )
     loader.start()
     roller.start()
     roller.join(240)
@@ -230,8 +263,9 @@ def test_a_new_build_rolled_out_under_load_fails_no_request(deployment: Deployme
     assert requests.get(deployment.url + "/healthz", timeout=10).json()["base_iri"] == DEFAULT_BASE_IRI
 
 
-def test_a_replica_on_the_wrong_build_is_never_routed_to(deployment: Deployment, built: Path,
-                                                         versions: dict[str, str]) -> None:
+def test_a_replica_on_the_wrong_build_is_never_routed_to(
+    deployment: Deployment, built: Path, versions: dict[str, str]
+) -> None:
     wrong = deployment.new_replica(env=env_for(built, WRONG_BASE)).start()
     try:
         # a server refuses to start on a build of another base, with one line saying so: it is never ready
@@ -243,13 +277,19 @@ def test_a_replica_on_the_wrong_build_is_never_routed_to(deployment: Deployment,
         deployment.balancer.point(spare.server, wrong.host, wrong.port)
         # a new address resets the check state: a check result now is one of this replica's port
         row = deployment.balancer.wait_for(
-            spare.server, lambda r: r["check_status"].startswith("L4") or r["check_status"] == "L7STS", 30,
-            "checked")
+            spare.server, lambda r: r["check_status"].startswith("L4") or r["check_status"] == "L7STS", 30, "checked"
+        )
         assert row["status"].startswith("DOWN")
         deployment.balancer.ready(spare.server)
         assert deployment.balancer.status(spare.server).startswith("DOWN")
-        outcomes = run_load(deployment.url, MIX, concurrency=4, max_requests=120, max_seconds=60,
-                            check=lambda c, r: which_build(c, r, versions))
+        outcomes = run_load(
+            deployment.url,
+            MIX,
+            concurrency=4,
+            max_requests=120,
+            max_seconds=60,
+            check=lambda c, r: which_build(c, r, versions),
+        )
         assert not failures(outcomes), failures(outcomes)[:10]
         row = deployment.balancer.servers()[spare.server]
         assert row["status"].startswith("DOWN") and int(row["stot"]) == before, row
@@ -275,11 +315,26 @@ def test_the_documented_command_runs_rolls_and_stops_everything(built: Path, tmp
     """`python deploy/run.py`: replicas and balancer in the foreground, SIGHUP replaces the replicas, a replica that
     dies is replaced, SIGTERM stops every process it started."""
     folder, out, err = tmp_path / "run", tmp_path / "out.log", tmp_path / "err.log"
-    command = [sys.executable, str(PROJECT_ROOT / "deploy" / "run.py"), "--replicas", "1", "--port", str(free_port()),
-               "--dir", str(folder), "--no-build"]
+    command = [
+        sys.executable,
+        str(PROJECT_ROOT / "deploy" / "run.py"),
+        "--replicas",
+        "1",
+        "--port",
+        str(free_port()),
+        "--dir",
+        str(folder),
+        "--no-build",
+    ]
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **env_for(built)}, stdout=stdout,
-                                   stderr=stderr, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **env_for(built)},
+            stdout=stdout,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+        )
     try:
         wait_until(lambda: out.read_text().strip() != "", process, 120, "deploy/run.py", err.read_text)
         started = json.loads(out.read_text().splitlines()[0])
@@ -297,8 +352,16 @@ def test_the_documented_command_runs_rolls_and_stops_everything(built: Path, tmp
         crashed = next(pid for name, pid in pids.items() if name.startswith("replica-"))
         os.killpg(crashed, signal.SIGKILL)
         wait_until(lambda: "replacing it" in err.read_text(), process, 60, "the replacement", err.read_text)
-        wait_until(lambda: len(list(folder.glob("replica-*.pid"))) == 1 and requests.get(
-            started["url"] + "/healthz", timeout=10).status_code == 200, process, 120, "the new replica", err.read_text)
+        wait_until(
+            lambda: (
+                len(list(folder.glob("replica-*.pid"))) == 1
+                and requests.get(started["url"] + "/healthz", timeout=10).status_code == 200
+            ),
+            process,
+            120,
+            "the new replica",
+            err.read_text,
+        )
         pids = [int(p.read_text()) for p in folder.glob("*.pid")]
         assert crashed not in pids and len(pids) == 2
         process.send_signal(signal.SIGTERM)

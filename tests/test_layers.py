@@ -103,7 +103,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state:
                 found = visit(nxt)
                 if found:
@@ -133,7 +133,8 @@ def test_the_checks_catch_what_they_are_for() -> None:
     assert layer_of("kg.web.pages.home") > layer_of("kg.sparql.service")
     lazy = ast.parse("def f():\n    from kg.web import rendering\n")
     assert resolve("kg.store.base", next(n for n in ast.walk(lazy) if isinstance(n, ast.ImportFrom))) == [
-        "kg.web.rendering"]
+        "kg.web.rendering"
+    ]
 
 
 def test_interfaces_know_no_backend() -> None:

@@ -40,13 +40,25 @@ def get(url: str, accept: str | None = None, headers: dict | None = None, **kwar
 # --- CORS ----------------------------------------------------------------------------------------------------------
 
 CORS_PATHS = [
-    ("/id/jinpu", "text/turtle", 303), ("/id/jinpu", "text/html", 303), ("/data/jinpu.ttl", None, 200),
-    ("/data/jinpu", "application/ld+json", 200), ("/def", "text/turtle", 303), ("/data/def.ttl", None, 200),
-    ("/.well-known/void", None, 200), ("/void", None, 303), ("/download/dataset.nt", None, 200),
-    ("/graph/asserted", "text/turtle", 200), ("/graph/asserted", "text/html", 303),
-    ("/store?default", "application/n-triples", 200), ("/def/endpoint", "text/turtle", 200),
-    ("/id/no-such-thing", "text/turtle", 404), ("/data/no-such-thing.ttl", None, 404), ("/nowhere", None, 404),
-    ("/id/jinpu", "image/png", 406), ("/page/jinpu", None, 200), ("/sparql", "text/turtle", 200),
+    ("/id/jinpu", "text/turtle", 303),
+    ("/id/jinpu", "text/html", 303),
+    ("/data/jinpu.ttl", None, 200),
+    ("/data/jinpu", "application/ld+json", 200),
+    ("/def", "text/turtle", 303),
+    ("/data/def.ttl", None, 200),
+    ("/.well-known/void", None, 200),
+    ("/void", None, 303),
+    ("/download/dataset.nt", None, 200),
+    ("/graph/asserted", "text/turtle", 200),
+    ("/graph/asserted", "text/html", 303),
+    ("/store?default", "application/n-triples", 200),
+    ("/def/endpoint", "text/turtle", 200),
+    ("/id/no-such-thing", "text/turtle", 404),
+    ("/data/no-such-thing.ttl", None, 404),
+    ("/nowhere", None, 404),
+    ("/id/jinpu", "image/png", 406),
+    ("/page/jinpu", None, 200),
+    ("/sparql", "text/turtle", 200),
 ]
 
 
@@ -61,8 +73,14 @@ def test_every_answer_may_be_read_from_another_origin(live_server, path, accept,
 
 @pytest.mark.parametrize("path", ["/id/jinpu", "/data/jinpu", "/graph/inferred", "/store", "/download/dataset.ttl"])
 def test_preflight_on_linked_data_urls(live_server, path):
-    r = requests.options(live_server + path, headers={
-        **ORIGIN, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "accept, if-none-match"})
+    r = requests.options(
+        live_server + path,
+        headers={
+            **ORIGIN,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "accept, if-none-match",
+        },
+    )
     assert r.status_code in (200, 204), r.text
     assert r.headers["Access-Control-Allow-Origin"] == "*"
     assert "GET" in r.headers["Access-Control-Allow-Methods"]
@@ -72,15 +90,18 @@ def test_preflight_on_linked_data_urls(live_server, path):
 # --- negotiation with parameters -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("accept", "location"), [
-    ("text/turtle; charset=utf-8", "/data/jinpu.ttl"),
-    ("text/turtle; charset=utf-8, */*;q=0.1", "/data/jinpu.ttl"),
-    ("text/turtle;charset=UTF-8;q=0.9, text/html;q=0.5", "/data/jinpu.ttl"),
-    (EXPANDED, "/data/jinpu.jsonld"),
-    ("application/n-quads", "/data/jinpu.nq"),
-    ("application/trig", "/data/jinpu.trig"),
-    ("text/turtle; charset=iso-8859-1, text/html;q=0.1", "/page/jinpu"),  # that charset rules Turtle out
-])
+@pytest.mark.parametrize(
+    ("accept", "location"),
+    [
+        ("text/turtle; charset=utf-8", "/data/jinpu.ttl"),
+        ("text/turtle; charset=utf-8, */*;q=0.1", "/data/jinpu.ttl"),
+        ("text/turtle;charset=UTF-8;q=0.9, text/html;q=0.5", "/data/jinpu.ttl"),
+        (EXPANDED, "/data/jinpu.jsonld"),
+        ("application/n-quads", "/data/jinpu.nq"),
+        ("application/trig", "/data/jinpu.trig"),
+        ("text/turtle; charset=iso-8859-1, text/html;q=0.1", "/page/jinpu"),  # that charset rules Turtle out
+    ],
+)
 def test_entity_iri_negotiates_with_media_type_parameters(live_server, accept, location):
     r = get(live_server + "/id/jinpu", accept)
     assert r.status_code == 303 and r.headers["Location"] == location
@@ -93,18 +114,28 @@ def test_json_ld_profiles(live_server):
     assert isinstance(doc, list) and all("@context" not in node for node in doc)
     compacted = 'application/ld+json; profile="http://www.w3.org/ns/json-ld#compacted"'
     assert get(live_server + "/data/jinpu", compacted).status_code == 406  # only the expanded form is written
-    assert get(live_server + "/data/jinpu", compacted + ", text/turtle;q=0.5").headers[
-        "Content-Type"].startswith("text/turtle")
+    assert (
+        get(live_server + "/data/jinpu", compacted + ", text/turtle;q=0.5")
+        .headers["Content-Type"]
+        .startswith("text/turtle")
+    )
 
 
-@pytest.mark.parametrize(("query", "accept", "media_type"), [
-    (CONSTRUCT, "text/turtle; charset=utf-8", "text/turtle"),
-    (CONSTRUCT, "application/n-triples;charset=utf-8", "application/n-triples"),
-    (CONSTRUCT, EXPANDED, "application/ld+json"),
-    (LABELS, "text/csv;charset=utf-8", "text/csv"),
-    (LABELS, "application/sparql-results+json; charset=utf-8", "application/sparql-results+json"),
-    (LABELS, "application/sparql-results+xml;charset=utf-8;q=0.8, text/csv;q=0.2", "application/sparql-results+xml"),
-])
+@pytest.mark.parametrize(
+    ("query", "accept", "media_type"),
+    [
+        (CONSTRUCT, "text/turtle; charset=utf-8", "text/turtle"),
+        (CONSTRUCT, "application/n-triples;charset=utf-8", "application/n-triples"),
+        (CONSTRUCT, EXPANDED, "application/ld+json"),
+        (LABELS, "text/csv;charset=utf-8", "text/csv"),
+        (LABELS, "application/sparql-results+json; charset=utf-8", "application/sparql-results+json"),
+        (
+            LABELS,
+            "application/sparql-results+xml;charset=utf-8;q=0.8, text/csv;q=0.2",
+            "application/sparql-results+xml",
+        ),
+    ],
+)
 def test_endpoint_negotiates_with_media_type_parameters(live_server, query, accept, media_type):
     r = get(live_server + "/sparql", accept, params={"query": query})
     assert r.status_code == 200, r.text
@@ -119,8 +150,14 @@ def test_a_charset_this_server_does_not_write_is_406(live_server):
 
 # --- graph IRIs and the Graph Store Protocol ----------------------------------------------------------------------
 
-GRAPH_FORMATS = {"text/turtle": "turtle", "application/n-triples": "nt", "application/ld+json": "json-ld",
-                 "application/rdf+xml": "xml", "application/trig": "trig", "application/n-quads": "nquads"}
+GRAPH_FORMATS = {
+    "text/turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/ld+json": "json-ld",
+    "application/rdf+xml": "xml",
+    "application/trig": "trig",
+    "application/n-quads": "nquads",
+}
 
 
 def parse(r: requests.Response, accept: str) -> Dataset:
@@ -133,8 +170,11 @@ def parse(r: requests.Response, accept: str) -> Dataset:
 
 def sizes(ds: Dataset) -> dict[str, int]:
     """Triples per graph ("default": the default graph)."""
-    return {"default" if c.identifier == DATASET_DEFAULT_GRAPH_ID else str(c.identifier): len(c)
-            for c in ds.graphs() if len(c)}
+    return {
+        "default" if c.identifier == DATASET_DEFAULT_GRAPH_ID else str(c.identifier): len(c)
+        for c in ds.graphs()
+        if len(c)
+    }
 
 
 @pytest.mark.parametrize("accept", GRAPH_FORMATS)
@@ -143,8 +183,9 @@ def test_graph_iris_and_the_graph_store_give_each_graph_alone(live_server, count
         at_iri = sizes(parse(get(live_server + f"/graph/{name}", accept), accept))
         at_store = sizes(parse(get(live_server + "/store?graph=" + quote(iri, safe=""), accept), accept))
         on_sparql = sizes(parse(get(live_server + "/sparql?graph=" + quote(iri, safe=""), accept), accept))
-        expected = {iri: counts[name]} if accept in ("application/trig", "application/n-quads") else {
-            "default": counts[name]}
+        expected = (
+            {iri: counts[name]} if accept in ("application/trig", "application/n-quads") else {"default": counts[name]}
+        )
         assert at_iri == at_store == on_sparql == expected, name
     default = sizes(parse(get(live_server + "/store?default", accept), accept))
     assert default == {"default": counts["union"]}
@@ -165,8 +206,9 @@ def test_graph_store_head_conditional_and_refusals(live_server, counts):
     assert again.status_code == 304
     for method in ("PUT", "POST", "DELETE", "PATCH"):
         for target in (url, live_server + "/sparql?graph=" + quote(GRAPHS["ontology"], safe="")):
-            r = requests.request(method, target, data=b"<urn:a> <urn:b> <urn:c> .",
-                                 headers={"Content-Type": "application/n-triples"})
+            r = requests.request(
+                method, target, data=b"<urn:a> <urn:b> <urn:c> .", headers={"Content-Type": "application/n-triples"}
+            )
             assert r.status_code == 405, (method, target, r.text)
             assert "read-only" in r.text and "GET" in r.headers["Allow"]
     unknown = get(live_server + "/store?graph=" + quote(BASE + "graph/other", safe=""), "text/turtle")
@@ -248,12 +290,17 @@ def test_void_is_complete_and_binds_its_prefixes(live_server):
 # --- format parameters, errors, time-out -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "value", "query", "media_type"), [
-    ("output", "csv", LABELS, "text/csv"), ("output", "json", LABELS, "application/sparql-results+json"),
-    ("results", "xml", LABELS, "application/sparql-results+xml"), ("output", "tsv", LABELS,
-                                                                   "text/tab-separated-values"),
-    ("output", "json", CONSTRUCT, "application/ld+json"), ("output", "ttl", CONSTRUCT, "text/turtle"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "query", "media_type"),
+    [
+        ("output", "csv", LABELS, "text/csv"),
+        ("output", "json", LABELS, "application/sparql-results+json"),
+        ("results", "xml", LABELS, "application/sparql-results+xml"),
+        ("output", "tsv", LABELS, "text/tab-separated-values"),
+        ("output", "json", CONSTRUCT, "application/ld+json"),
+        ("output", "ttl", CONSTRUCT, "text/turtle"),
+    ],
+)
 def test_fuseki_format_parameters(live_server, name, value, query, media_type):
     r = get(live_server + "/sparql", "text/turtle", params={"query": query, name: value})
     assert r.status_code == 200 and r.headers["Content-Type"].startswith(media_type)

@@ -42,8 +42,22 @@ def test_every_class_and_property_is_labelled_and_defined_in_both_languages(onto
 
 
 def test_required_classes_exist(ontology: Graph) -> None:
-    for name in ("District", "Industry", "Project", "Enterprise", "Indicator", "Observation", "Park", "Organization",
-                 "Platform", "Designation", "Award", "Plan", "Report", "Passage"):
+    for name in (
+        "District",
+        "Industry",
+        "Project",
+        "Enterprise",
+        "Indicator",
+        "Observation",
+        "Park",
+        "Organization",
+        "Platform",
+        "Designation",
+        "Award",
+        "Plan",
+        "Report",
+        "Passage",
+    ):
         assert (URIRef(DEF + name), RDF.type, OWL.Class) in ontology, name
 
 
@@ -62,8 +76,11 @@ def test_characteristics_where_they_hold(ontology: Graph) -> None:
     assert (located, RDF.type, OWL.TransitiveProperty) in ontology
     assert (located, OWL.inverseOf, contains) in ontology
     assert (URIRef(DEF + "cooperatesWith"), RDF.type, OWL.SymmetricProperty) in ontology
-    assert (URIRef(DEF + "Observation"), RDFS.subClassOf, URIRef("http://purl.org/linked-data/cube#Observation")) \
-        in ontology
+    assert (
+        URIRef(DEF + "Observation"),
+        RDFS.subClassOf,
+        URIRef("http://purl.org/linked-data/cube#Observation"),
+    ) in ontology
 
 
 def test_ontology_and_data_are_consistent_under_owl2_rl() -> None:
@@ -88,7 +105,8 @@ def test_built_ontology_is_absolute_and_loads_in_other_tools(tmp_path) -> None:
     g = Graph().parse(data=text, format="turtle")  # no base given: relative IRIs would fail or resolve oddly
     assert (URIRef(DEFAULT_BASE_IRI + "def"), RDF.type, OWL.Ontology) in g
     assert all(str(s).startswith(("http", "n")) or not isinstance(s, URIRef) for s in g.subjects())
-    conforms, _, report = validate(Graph().parse(tmp_path / "build" / "dataset.ttl"),
-                                   shacl_graph=load_shapes(settings), ont_graph=g, advanced=True)
+    conforms, _, report = validate(
+        Graph().parse(tmp_path / "build" / "dataset.ttl"), shacl_graph=load_shapes(settings), ont_graph=g, advanced=True
+    )
     assert conforms, report
     assert (PROJECT_ROOT / "ontology" / "jinpu.ttl").exists()

@@ -80,5 +80,5 @@ def test_values_go_right_after_the_where_brace() -> None:
     at = where_group_end(query)
     assert query[:at].endswith("WHERE {")
     text = with_values(query, {"x": URIRef(EX + "a"), "o": Literal("v", lang="zh")})
-    assert text.startswith(f"CONSTRUCT {{ ?x <{EX}q> ?o }} WHERE {{\nVALUES (?x ?o) {{ (<{EX}a> \"v\"@zh) }}")
+    assert text.startswith(f'CONSTRUCT {{ ?x <{EX}q> ?o }} WHERE {{\nVALUES (?x ?o) {{ (<{EX}a> "v"@zh) }}')
     assert with_values(query, {}) == query

@@ -43,10 +43,20 @@ def test_example_query_runs_against_the_build(built_store: ox.Store, query: str)
 
 # The README's "What is in the graph today" sentence, each number against the class counts `kg stats` prints.
 README_COUNTS = {
-    "figures": "Observation", "indicators": "Indicator", "source\npassages": "Passage", "places": "Place",
-    "organizations": "Organization", "industries": "Industry", "projects": "Project", "platforms": "Platform",
-    "programmes": "Program", "events": "Event", "designations": "Designation", "awards": "Award",
-    "cooperation agreements": "CooperationAgreement", "planned actions": "PlannedAction",
+    "figures": "Observation",
+    "indicators": "Indicator",
+    "source\npassages": "Passage",
+    "places": "Place",
+    "organizations": "Organization",
+    "industries": "Industry",
+    "projects": "Project",
+    "platforms": "Platform",
+    "programmes": "Program",
+    "events": "Event",
+    "designations": "Designation",
+    "awards": "Award",
+    "cooperation agreements": "CooperationAgreement",
+    "planned actions": "PlannedAction",
 }
 
 

@@ -29,8 +29,12 @@ EXPECTED = [
     ("结构调整“三篇大文章”取得明显成效", "jinpu", "implements", "three-major-articles"),
     ("“433+1”现代产业体系加速形成", "jinpu", "developsIndustry", "system-433-1"),
     ("五大主导产业实现产值2848亿元", "jinpu", "developsIndustry", "five-leading-industries"),
-    ("石油化工、装备制造、电子信息、汽车整车及零部件、生物医药五大主导产业", "five-leading-industries", "memberIndustry",
-     "industry-vehicles-and-parts"),
+    (
+        "石油化工、装备制造、电子信息、汽车整车及零部件、生物医药五大主导产业",
+        "five-leading-industries",
+        "memberIndustry",
+        "industry-vehicles-and-parts",
+    ),
     ("数字经济加快发展", "jinpu", "developsIndustry", "industry-digital-economy"),
     ("华为超算中心、大商所主数据中心入驻", "huawei-supercomputing-centre", "locatedIn", "jinpu"),
     ("华为超算中心", "huawei", "operates", "huawei-supercomputing-centre"),
@@ -43,17 +47,36 @@ EXPECTED = [
     ("东北首个“首贷中心”成立运行", "first-loan-centre", "locatedIn", "jinpu"),
     ("东沟乡村旅游登上央视舞台", "event-donggou-on-cctv", "concerns", "cctv"),
     ("东沟乡村旅游", "donggou", "developsIndustry", "industry-rural-tourism"),
-    ("现代农业健康发展。新发展设施农业200公顷", "industry-facility-agriculture", "broader", "industry-modern-agriculture"),
+    (
+        "现代农业健康发展。新发展设施农业200公顷",
+        "industry-facility-agriculture",
+        "broader",
+        "industry-modern-agriculture",
+    ),
     ("蚂蚁岛等5个国家级海洋牧场示范区", "industry-marine-ranching", "broader", "industry-modern-agriculture"),
     ("蚂蚁岛等5个国家级海洋牧场示范区", "mayi-island-marine-ranch", "inIndustry", "industry-marine-ranching"),
-    ("金普新区获批国家农业现代化示范区", "jinpu", "hasDesignation", "designation-national-agricultural-modernization-zone"),
+    (
+        "金普新区获批国家农业现代化示范区",
+        "jinpu",
+        "hasDesignation",
+        "designation-national-agricultural-modernization-zone",
+    ),
     ("金普新区精心谋划“四湾十四园”产业发", "jinpu", "plans", "layout-four-bays-fourteen-parks"),
-    ("“链”式布局金州产业新园、氢能产业园、智能制造装备产业园等14个特色园区", "hydrogen-energy-industrial-park",
-     "partOfLayout", "layout-four-bays-fourteen-parks"),
+    (
+        "“链”式布局金州产业新园、氢能产业园、智能制造装备产业园等14个特色园区",
+        "hydrogen-energy-industrial-park",
+        "partOfLayout",
+        "layout-four-bays-fourteen-parks",
+    ),
     ("氢能产业园", "hydrogen-energy-industrial-park", "inIndustry", "industry-hydrogen-energy"),
     ("围绕智能装备制造、汽车、集成电路3条产业链", "jinpu", "developsIndustry", "chain-integrated-circuit"),
     ("围绕智能装备制造、汽车、集成电路3条产业链", "jinpu", "developsIndustry", "chain-automobile"),
-    ("围绕智能装备制造、汽车、集成电路3条产业链", "jinpu", "developsIndustry", "chain-intelligent-equipment-manufacturing"),
+    (
+        "围绕智能装备制造、汽车、集成电路3条产业链",
+        "jinpu",
+        "developsIndustry",
+        "chain-intelligent-equipment-manufacturing",
+    ),
     ("新区管委会主要领导担任重点产业链“链长”", "jinpu-admin-committee", "operates", "chain-chief"),
     ("金普新区汽车零部件产业规模已居全国第二位", "industry-auto-parts", "broader", "industry-vehicles-and-parts"),
     ("金普新区汽车零部件产业", "jinpu", "developsIndustry", "industry-auto-parts"),
@@ -65,30 +88,60 @@ EXPECTED = [
     ("冰山林德加氢设备", "proj-bingshan-linde-hydrogen-equipment", "inIndustry", "industry-hydrogen-energy"),
     ("利勃海尔、特来电充电网等232个项目开工落地", "proj-liebherr", "concerns", "liebherr"),
     ("特来电充电网", "teld", "investsIn", "proj-teld-charging-network"),
-    ("东方雨虹绿色建材项目", "proj-oriental-yuhong-green-building-materials", "inIndustry",
-     "industry-green-building-materials"),
+    (
+        "东方雨虹绿色建材项目",
+        "proj-oriental-yuhong-green-building-materials",
+        "inIndustry",
+        "industry-green-building-materials",
+    ),
     ("储备京东方（东北）创新中心", "boe", "investsIn", "proj-boe-northeast-innovation-centre"),
-    ("达利凯普射频微波电容获批国家制造业单项冠军产品", "dalicap", "hasDesignation",
-     "designation-national-single-champion-product"),
-    ("获评“辽宁省促进工业稳增长和转型升级成效明显区”", "jinpu", "hasDesignation",
-     "designation-liaoning-industrial-growth-district"),
+    (
+        "达利凯普射频微波电容获批国家制造业单项冠军产品",
+        "dalicap",
+        "hasDesignation",
+        "designation-national-single-champion-product",
+    ),
+    (
+        "获评“辽宁省促进工业稳增长和转型升级成效明显区”",
+        "jinpu",
+        "hasDesignation",
+        "designation-liaoning-industrial-growth-district",
+    ),
     ("获批国家级“建材外贸转型基地”", "jinpu", "hasDesignation", "designation-building-materials-trade-base"),
-    ("大连经济技术开发区跻身“亚洲开发区（园区）投资价值百强榜”", "detdz", "hasDesignation",
-     "designation-asia-development-zone-top-100"),
+    (
+        "大连经济技术开发区跻身“亚洲开发区（园区）投资价值百强榜”",
+        "detdz",
+        "hasDesignation",
+        "designation-asia-development-zone-top-100",
+    ),
     # 打造科技创新高地
     ("东风日产自动化生产线", "dongfeng-nissan", "operates", "dongfeng-nissan-production-line"),
     ("东风日产自动化生产线", "dongfeng-nissan-production-line", "locatedIn", "jinpu"),
     ("加快建设东北亚科技创新创业创投中心", "jinpu", "establishes", "northeast-asia-innovation-hub"),
-    ("金普新区依托全国水下机器人大赛建设国内首个海洋智能装备评测与试验基地", "jinpu", "establishes", "marine-equipment-test-base"),
+    (
+        "金普新区依托全国水下机器人大赛建设国内首个海洋智能装备评测与试验基地",
+        "jinpu",
+        "establishes",
+        "marine-equipment-test-base",
+    ),
     ("依托全国水下机器人大赛建设", "marine-equipment-test-base", "basedOn", "national-underwater-robot-contest"),
     ("海洋智能装备评测与试验基地", "marine-equipment-test-base", "inIndustry", "industry-marine-intelligent-equipment"),
     ("联合大连理工大学组建大连市大数据产业发展研究院", "jinpu", "establishes", "dalian-big-data-institute"),
     ("联合大连理工大学组建大连市大数据产业发展研究院", "dut", "establishes", "dalian-big-data-institute"),
     ("大连市大数据产业发展研究院", "dalian-big-data-institute", "inIndustry", "industry-big-data"),
-    ("东北特钢、光洋科技等15个工业互联网应用场景基本建成", "dongbei-special-steel", "operates",
-     "iiot-scenario-dongbei-special-steel"),
+    (
+        "东北特钢、光洋科技等15个工业互联网应用场景基本建成",
+        "dongbei-special-steel",
+        "operates",
+        "iiot-scenario-dongbei-special-steel",
+    ),
     ("工业互联网应用场景", "iiot-scenario-guangyang", "inIndustry", "industry-industrial-internet"),
-    ("冰山集团获评首批省级重点工业互联网培育平台", "bingshan-group", "hasDesignation", "des-provincial-key-iiot-platform"),
+    (
+        "冰山集团获评首批省级重点工业互联网培育平台",
+        "bingshan-group",
+        "hasDesignation",
+        "des-provincial-key-iiot-platform",
+    ),
     ("获批国务院第三批双创示范基地", "award-mass-innovation-demo-base", "grantedBy", "state-council"),
     ("金普新区建立科小、雏鹰、高企、瞪羚、独角兽等梯度培育体系", "jinpu", "establishes", "tiered-cultivation-system"),
     ("实施“种苗”计划", "jinpu", "implements", "seedling-programme"),
@@ -104,9 +157,18 @@ EXPECTED = [
     # 对外开放
     ("紧紧围绕国家级新区和自贸试验区发展定位", "dalian-ftz-area", "locatedIn", "jinpu"),
     ("金普新区积极打造对外开放新平台，持续深耕东北亚经贸合作", "jinpu", "cooperatesWith", "northeast-asia"),
-    ("辽宁自贸试验区大连片区贸易便利化改革不断深化，2021年首创进口货物目的地检查“云眼查”", "dalian-ftz-area", "launches",
-     "cloud-eye-inspection"),
-    ("大连国际能源交易中心正式成立，全年交易量突破1000亿元", "dalian-international-energy-exchange", "locatedIn", "jinpu"),
+    (
+        "辽宁自贸试验区大连片区贸易便利化改革不断深化，2021年首创进口货物目的地检查“云眼查”",
+        "dalian-ftz-area",
+        "launches",
+        "cloud-eye-inspection",
+    ),
+    (
+        "大连国际能源交易中心正式成立，全年交易量突破1000亿元",
+        "dalian-international-energy-exchange",
+        "locatedIn",
+        "jinpu",
+    ),
     ("创新推出海铁联运和“班列+班轮”多式联运新模式", "dalian-ftz-area", "launches", "sea-rail-intermodal-transport"),
     ("创新推出海铁联运和“班列+班轮”多式联运新模式", "dalian-ftz-area", "launches", "train-liner-multimodal-transport"),
     ("开通中欧班列新通道", "dalian-ftz-area", "launches", "china-europe-rail-new-corridor"),
@@ -115,14 +177,23 @@ EXPECTED = [
     ("“双综保区”成为推动外贸高质量发展的“双引擎”", "dalian-wanli-bonded-zone", "locatedIn", "jinpu"),
     ("规划建设的新日本工业团地", "jinpu", "plans", "new-japan-industrial-park"),
     ("规划建设的新日本工业团地", "new-japan-industrial-park", "locatedIn", "jinpu"),
-    ("日本电产工业园、藤洋钢材大连新工厂等重大日资项目纷纷签约入驻", "nidec-industrial-park", "locatedIn",
-     "new-japan-industrial-park"),
+    (
+        "日本电产工业园、藤洋钢材大连新工厂等重大日资项目纷纷签约入驻",
+        "nidec-industrial-park",
+        "locatedIn",
+        "new-japan-industrial-park",
+    ),
     ("重大日资项目", "nidec", "country", "japan"),
     ("作为大连市的“一号项目”，中日生态示", "sino-japan-eco-city", "hasDesignation", "des-dalian-project-no-1"),
     ("THK辽宁等项目建设有序推进", "thk", "investsIn", "thk-liaoning"),
     ("成功举办中韩工业自动化设备对接洽谈会", "jinpu", "hosts", "china-korea-automation-fair"),
     ("坚持以“飞地经济”带动产业转型升级", "jinpu", "implements", "enclave-economy"),
-    ("金普新区代表大连市顺利通过国家沪连合作验收", "jinpu", "hasDesignation", "des-shanghai-dalian-cooperation-acceptance"),
+    (
+        "金普新区代表大连市顺利通过国家沪连合作验收",
+        "jinpu",
+        "hasDesignation",
+        "des-shanghai-dalian-cooperation-acceptance",
+    ),
     ("与上海市黄浦区签订战略合作协议", "jinpu", "cooperatesWith", "huangpu-district"),
     ("与沈阳市辽中区、浑南区签订合作协议", "hunnan-district", "cooperatesWith", "jinpu"),
     ("正式加入长三角“信易游”朋友圈", "jinpu", "joins", "yrd-xinyiyou-circle"),
@@ -142,23 +213,46 @@ EXPECTED = [
     ("依托本地26个“鸿雁联盟”人才工作站(点)", "jinpu", "uses", "hongyan-talent-stations"),
     ("“鸿雁联盟”人才工作站(点)", "hongyan-alliance", "operates", "hongyan-talent-stations"),
     ("积极开展高层次人才创新创业大赛、大学生创业大赛等赛事", "jinpu", "hosts", "high-level-talent-contest"),
-    ("积极开展高层次人才创新创业大赛、大学生创业大赛等赛事", "jinpu", "hosts", "college-student-entrepreneurship-contest"),
-    ("发挥异地研发中心、离岸创新中心、产业研究院、企业博士后科研工作站等平台作用", "jinpu", "uses", "offshore-innovation-centres"),
+    (
+        "积极开展高层次人才创新创业大赛、大学生创业大赛等赛事",
+        "jinpu",
+        "hosts",
+        "college-student-entrepreneurship-contest",
+    ),
+    (
+        "发挥异地研发中心、离岸创新中心、产业研究院、企业博士后科研工作站等平台作用",
+        "jinpu",
+        "uses",
+        "offshore-innovation-centres",
+    ),
     ("赴北京、上海、深圳等地开展招才引智活动", "talent-recruitment-trips", "locatedIn", "shenzhen"),
     ("赴北京、上海、深圳等地开展招才引智活动", "jinpu", "hosts", "talent-recruitment-trips"),
     ("吸引东北“老乡”来新区发展", "talent-recruitment-trips", "concerns", "northeast-china"),
-    ("辽宁自贸试验区大连片区推出知识产权“管家式”全链条全天候服务新机制", "dalian-ftz-area", "launches",
-     "ip-butler-service-mechanism"),
+    (
+        "辽宁自贸试验区大连片区推出知识产权“管家式”全链条全天候服务新机制",
+        "dalian-ftz-area",
+        "launches",
+        "ip-butler-service-mechanism",
+    ),
     ("在生态环境部主办的2021年美丽海湾优秀案例评选中", "mee", "hosts", "beautiful-bay-selection-2021"),
-    ("大连金石滩湾在多轮严格筛选中脱颖而出，入选全国首批8个美丽海湾优秀案例", "jinshitan-bay", "hasDesignation",
-     "des-beautiful-bay-case"),
+    (
+        "大连金石滩湾在多轮严格筛选中脱颖而出，入选全国首批8个美丽海湾优秀案例",
+        "jinshitan-bay",
+        "hasDesignation",
+        "des-beautiful-bay-case",
+    ),
     ("同时入选首批美丽海湾优秀案例的还有青岛灵山湾", "lingshan-bay", "locatedIn", "qingdao"),
     ("位于东部半岛的地质公园", "jinshitan-geopark", "locatedIn", "jinshitan-bay"),
     ("拥有玫瑰园、恐龙园、南秀园、鳌滩等近百处景点", "jinshitan-aotan", "locatedIn", "jinshitan-geopark"),
     ("是原国家海洋局评定的16个“健康型”浴场之一", "award-healthy-bathing-beach-golden-coast", "grantedBy", "soa"),
     ("金普智慧人社服务平台正式上线", "jinpu", "launches", "jinpu-smart-hrss-platform"),
     ("市民可以通过手机微信客户端", "jinpu-smart-hrss-platform", "uses", "wechat"),
-    ("就业和社保中心智慧服务大厅", "employment-social-security-centre", "operates", "employment-social-security-smart-hall"),
+    (
+        "就业和社保中心智慧服务大厅",
+        "employment-social-security-centre",
+        "operates",
+        "employment-social-security-smart-hall",
+    ),
 ]
 
 PROPERTY = {"plans": None, "broader": SKOS_BROADER, "location": SCHEMA_LOCATION}
@@ -171,18 +265,36 @@ NO_RELATION = {
     "liu-zhaolong": "photo credit; the text does not say which picture",
     "lu-li": "the reporter; her news items are passages (prov:wasAttributedTo), not entities",
     "independent-innovation-zone": "the text says the district means to lead 自创区's development, not which zone it is "
-                                   "or that the district lies in it",
+    "or that the district lies in it",
     "northern-smart-port": "a signed project agreement whose parties and place the text does not give",
     "lucid-waters-concept": "a development idea Jinshitan Bay is said to exemplify; the ontology has no 'exemplifies'",
     "des-campus-football-school": "held by the district's schools, which the text does not name (only a rank figure)",
     "des-campus-football-kindergarten": "held by the district's kindergartens, which the text does not name",
 }
 
-ENTITY_CLASSES = ("Place", "Organization", "Platform", "Event", "Program", "Project", "Industry", "IndustryGroup",
-                  "Layout", "Designation", "Person", "Plan", "PlannedAction", "Relation")
-NOT_RELATIONS = {RDF.type, URIRef("http://www.w3.org/2000/01/rdf-schema#label"),
-                 URIRef("http://www.w3.org/2004/02/skos/core#altLabel"), URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"),
-                 URIRef("http://www.w3.org/ns/prov#wasAttributedTo")}
+ENTITY_CLASSES = (
+    "Place",
+    "Organization",
+    "Platform",
+    "Event",
+    "Program",
+    "Project",
+    "Industry",
+    "IndustryGroup",
+    "Layout",
+    "Designation",
+    "Person",
+    "Plan",
+    "PlannedAction",
+    "Relation",
+)
+NOT_RELATIONS = {
+    RDF.type,
+    URIRef("http://www.w3.org/2000/01/rdf-schema#label"),
+    URIRef("http://www.w3.org/2004/02/skos/core#altLabel"),
+    URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"),
+    URIRef("http://www.w3.org/ns/prov#wasAttributedTo"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -198,8 +310,7 @@ def has(graph: Dataset, s: URIRef, prop: str, o: URIRef) -> bool:
     return (s, PROPERTY.get(prop) or JP[prop], o) in graph
 
 
-@pytest.mark.parametrize(("words", "subject", "prop", "obj"), EXPECTED,
-                         ids=[f"{s}-{p}-{o}" for _, s, p, o in EXPECTED])
+@pytest.mark.parametrize(("words", "subject", "prop", "obj"), EXPECTED, ids=[f"{s}-{p}-{o}" for _, s, p, o in EXPECTED])
 def test_stated_relation_is_a_triple(graph: Dataset, words: str, subject: str, prop: str, obj: str) -> None:
     assert words in TEXT, f"the table quotes words the report does not have: {words!r}"
     assert has(graph, JPR[subject], prop, JPR[obj]), f"{subject} {prop} {obj} ({words})"
@@ -212,7 +323,8 @@ def test_every_entity_has_a_relation_to_another_entity(graph: Dataset) -> None:
     for e in sorted(entities):
         linked = any(o in entities and o != e and p not in NOT_RELATIONS for p, o in graph.predicate_objects(e)) or any(
             s in entities and s != e and s not in figure_like and p not in NOT_RELATIONS
-            for s, p in graph.subject_predicates(e))
+            for s, p in graph.subject_predicates(e)
+        )
         name = e.removeprefix(str(JPR))
         if not linked and name not in NO_RELATION:
             lonely.append(name)

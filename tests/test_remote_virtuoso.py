@@ -249,8 +249,9 @@ def test_virtuoso_answers_the_app_s_query_shapes(virtuoso_server, build_settings
     remote = RemoteStore(virtuoso_server.read_settings(build_settings))
     jinpu = build_settings.id_ns + "jinpu"
     # A binding of a variable that is not projected (Virtuoso joins a trailing VALUES after projection).
-    rows = remote.select("SELECT ?label WHERE { ?x <http://www.w3.org/2000/01/rdf-schema#label> ?label }",
-                         {"x": URIRef(jinpu)})
+    rows = remote.select(
+        "SELECT ?label WHERE { ?x <http://www.w3.org/2000/01/rdf-schema#label> ?label }", {"x": URIRef(jinpu)}
+    )
     assert {str(r["label"]) for r in rows} >= {"金普新区"}
     # ASK with a binding (Virtuoso rejects a trailing VALUES after ASK).
     assert remote.ask("ASK { ?x ?p ?o }", {"x": URIRef(jinpu)})

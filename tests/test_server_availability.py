@@ -36,8 +36,9 @@ def server(built: Path, tmp_path: Path) -> Iterator:
 
     def start(*flags: str, **env: str) -> ServerProcess:
         port = free_port()
-        s = start_app_server(built, tmp_path / f"server-{port}.log", *flags, port=port,
-                             env={"KG_STORE": "embedded", **env})
+        s = start_app_server(
+            built, tmp_path / f"server-{port}.log", *flags, port=port, env={"KG_STORE": "embedded", **env}
+        )
         started.append(s)
         return s
 
@@ -71,8 +72,12 @@ def test_slow_clients_do_not_block_a_normal_request(server) -> None:
     try:
         for sock in slow[:50]:
             sock.sendall(b"a")  # still trickling
-        assert requests.get(s.url + "/sparql", params={"query": CHEAP}, headers={"Accept": JSON},
-                            timeout=30).json()["boolean"] is True
+        assert (
+            requests.get(s.url + "/sparql", params={"query": CHEAP}, headers={"Accept": JSON}, timeout=30).json()[
+                "boolean"
+            ]
+            is True
+        )
         assert requests.get(s.url + "/", timeout=30).status_code == 200
         assert s.alive()
     finally:
@@ -122,8 +127,7 @@ def test_connections_per_address_are_capped(server) -> None:
 
 
 def test_a_client_over_its_share_gets_429_with_retry_after(server) -> None:
-    s = server("--processes", "1", KG_TIMEOUT="1", KG_CLIENT_BUDGET="0.5", KG_BUDGET_WINDOW="600",
-               KG_FAST_SLICE="0.2")
+    s = server("--processes", "1", KG_TIMEOUT="1", KG_CLIENT_BUDGET="0.5", KG_BUDGET_WINDOW="600", KG_FAST_SLICE="0.2")
     status, _, body = query(s, RUNAWAY, source="127.0.0.3")
     assert status == 503 and "limit" in body
     status, headers, body = query(s, CHEAP + " # another query", source="127.0.0.3")
@@ -195,9 +199,14 @@ def test_sigterm_makes_healthz_not_ready_before_the_server_stops(server) -> None
 
 def run_server(built: Path, *flags: str, **env: str) -> subprocess.CompletedProcess:
     """`python server.py` expected to refuse to start: its exit and output."""
-    return subprocess.run([sys.executable, str(SERVER_SCRIPT), "--port", str(free_port()), *flags],
-                          env={**os.environ, "KG_BUILD_DIR": str(built), **env}, capture_output=True, text=True,
-                          timeout=120, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, str(SERVER_SCRIPT), "--port", str(free_port()), *flags],
+        env={**os.environ, "KG_BUILD_DIR": str(built), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_a_server_refuses_to_start_on_a_build_of_another_base(built: Path) -> None:
@@ -222,9 +231,16 @@ def test_two_concurrent_builds_of_one_checkout_leave_a_consistent_build(tmp_path
 
     out = tmp_path / "build"
     bases = ["http://example.org/a/", "http://example.org/b/"]
-    runs = [subprocess.Popen([sys.executable, "-m", "kg.cli", "--base-iri", base, "build"],
-                             env={**os.environ, "KG_BUILD_DIR": str(out)}, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True) for base in bases]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "kg.cli", "--base-iri", base, "build"],
+            env={**os.environ, "KG_BUILD_DIR": str(out)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for base in bases
+    ]
     for r in runs:
         _, err = r.communicate(timeout=300)
         assert r.returncode == 0, err
@@ -239,15 +255,18 @@ def test_two_concurrent_builds_of_one_checkout_leave_a_consistent_build(tmp_path
     assert not list(tmp_path.glob(".build-*")), "a half-written build was left behind"
 
 
-@pytest.mark.parametrize("peer, forwarded, trusted, client", [
-    ("203.0.113.5", "198.51.100.7", "", "203.0.113.5"),  # no trusted proxy: the header is ignored
-    ("203.0.113.5", "198.51.100.7", "10.0.0.0/8", "203.0.113.5"),  # from an untrusted peer: ignored
-    ("10.0.0.2", "198.51.100.7", "10.0.0.0/8", "198.51.100.7"),
-    ("10.0.0.2", "6.6.6.6, 198.51.100.7", "10.0.0.0/8", "198.51.100.7"),  # a client cannot claim another address
-    ("10.0.0.2", "198.51.100.7, 10.0.0.9", "10.0.0.0/8", "198.51.100.7"),  # through two trusted proxies
-    ("10.0.0.2", "not-an-address", "10.0.0.0/8", "10.0.0.2"),
-    ("10.0.0.2", None, "10.0.0.0/8", "10.0.0.2"),
-])
+@pytest.mark.parametrize(
+    "peer, forwarded, trusted, client",
+    [
+        ("203.0.113.5", "198.51.100.7", "", "203.0.113.5"),  # no trusted proxy: the header is ignored
+        ("203.0.113.5", "198.51.100.7", "10.0.0.0/8", "203.0.113.5"),  # from an untrusted peer: ignored
+        ("10.0.0.2", "198.51.100.7", "10.0.0.0/8", "198.51.100.7"),
+        ("10.0.0.2", "6.6.6.6, 198.51.100.7", "10.0.0.0/8", "198.51.100.7"),  # a client cannot claim another address
+        ("10.0.0.2", "198.51.100.7, 10.0.0.9", "10.0.0.0/8", "198.51.100.7"),  # through two trusted proxies
+        ("10.0.0.2", "not-an-address", "10.0.0.0/8", "10.0.0.2"),
+        ("10.0.0.2", None, "10.0.0.0/8", "10.0.0.2"),
+    ],
+)
 def test_x_forwarded_for_counts_only_from_trusted_proxies(peer, forwarded, trusted, client) -> None:
     from kg.frontend import _networks, client_address
 
@@ -256,13 +275,15 @@ def test_x_forwarded_for_counts_only_from_trusted_proxies(peer, forwarded, trust
 
 def test_a_trusted_proxy_makes_clients_count_by_their_forwarded_address(server) -> None:
     """Behind a proxy on 127.0.0.9, two clients' shares are kept apart by X-Forwarded-For."""
-    s = server("--processes", "1", KG_TIMEOUT="1", KG_CLIENT_BUDGET="0.5", KG_FAST_SLICE="0.2",
-               KG_TRUSTED_PROXIES="127.0.0.9")
+    s = server(
+        "--processes", "1", KG_TIMEOUT="1", KG_CLIENT_BUDGET="0.5", KG_FAST_SLICE="0.2", KG_TRUSTED_PROXIES="127.0.0.9"
+    )
 
     def via_proxy(text: str, client: str) -> int:
         conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60, source_address=("127.0.0.9", 0))
-        conn.request("GET", "/sparql?query=" + quote(text, safe=""), headers={"Accept": JSON,
-                                                                             "X-Forwarded-For": client})
+        conn.request(
+            "GET", "/sparql?query=" + quote(text, safe=""), headers={"Accept": JSON, "X-Forwarded-For": client}
+        )
         status = conn.getresponse().status
         conn.close()
         return status

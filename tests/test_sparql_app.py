@@ -81,11 +81,16 @@ def test_a_worker_that_dies_is_replaced(app: Flask) -> None:
 def test_the_store_implements_both_interfaces(build_settings: Settings) -> None:
     store = EmbeddedStore(build_settings)
     assert isinstance(store, Store) and isinstance(store, QueryExecutor)
-    assert Literal("金普新区", lang="zh") in {r["label"] for r in store.select(
-        "SELECT ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }", {"s": JINPU})}
+    assert Literal("金普新区", lang="zh") in {
+        r["label"]
+        for r in store.select(
+            "SELECT ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }", {"s": JINPU}
+        )
+    }
     graphs = [build_settings.graph_iri("asserted")]
-    result = store.execute("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graphs=graphs, named_graphs=[],
-                           timeout=5)
+    result = store.execute(
+        "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graphs=graphs, named_graphs=[], timeout=5
+    )
     assert isinstance(result, ox.QuerySolutions)
     assert 0 < int(next(iter(result))["n"].value) < len(store.select("SELECT * WHERE { ?s ?p ?o }"))
 

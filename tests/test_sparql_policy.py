@@ -14,14 +14,17 @@ SETTINGS = Settings()
 OWN = tuple(SETTINGS.graph_iri(n) for n in ("ontology", "asserted", "inferred"))
 
 
-@pytest.mark.parametrize("query", [
-    "SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }",
-    "SELECT * WHERE { \\u0053ERVICE <http://example.org/> { ?s ?p ?o } }",
-    "SELECT * WHERE { \\u+053ERVICE <http://example.org/> { ?s ?p ?o } }",  # Rust's hex parser takes a '+'
-    "SELECT * WHERE { \\U00000053ERVICE <http://example.org/> { ?s ?p ?o } }",
-    "SELECT * WHERE { # a comment that ends at a carriage return\rSERVICE <http://example.org/> {} ?s ?p ?o }",
-    "SELECT * WHERE { ?s ?p ?o MINUS { SERVICE SILENT <http://example.org/> { ?s ?p ?o } } }",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }",
+        "SELECT * WHERE { \\u0053ERVICE <http://example.org/> { ?s ?p ?o } }",
+        "SELECT * WHERE { \\u+053ERVICE <http://example.org/> { ?s ?p ?o } }",  # Rust's hex parser takes a '+'
+        "SELECT * WHERE { \\U00000053ERVICE <http://example.org/> { ?s ?p ?o } }",
+        "SELECT * WHERE { # a comment that ends at a carriage return\rSERVICE <http://example.org/> {} ?s ?p ?o }",
+        "SELECT * WHERE { ?s ?p ?o MINUS { SERVICE SILENT <http://example.org/> { ?s ?p ?o } } }",
+    ],
+)
 def test_service_is_found_however_it_is_written(query: str) -> None:
     with pytest.raises(QueryError) as err:
         check_query(query)
@@ -70,8 +73,13 @@ def test_negotiation() -> None:
 def store() -> ox.Store:
     s = ox.Store()
     for i in range(30):
-        s.add(ox.Quad(ox.NamedNode(f"http://example.org/s{i}"), ox.NamedNode("http://example.org/p"),
-                      ox.Literal(f"line\nbreak {i}", language="en")))
+        s.add(
+            ox.Quad(
+                ox.NamedNode(f"http://example.org/s{i}"),
+                ox.NamedNode("http://example.org/p"),
+                ox.Literal(f"line\nbreak {i}", language="en"),
+            )
+        )
     return s
 
 

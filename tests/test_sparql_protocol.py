@@ -62,8 +62,11 @@ def count(endpoint: str, **params) -> int:
 def test_get_form_post_and_direct_post_give_the_same_answer(endpoint: str) -> None:
     by_get = requests.get(endpoint, params={"query": SELECT_LABELS}, headers=JSON_ACCEPT)
     by_form = requests.post(endpoint, data={"query": SELECT_LABELS}, headers=JSON_ACCEPT)
-    by_body = requests.post(endpoint, data=SELECT_LABELS.encode(), headers={
-        **JSON_ACCEPT, "Content-Type": "application/sparql-query; charset=utf-8"})
+    by_body = requests.post(
+        endpoint,
+        data=SELECT_LABELS.encode(),
+        headers={**JSON_ACCEPT, "Content-Type": "application/sparql-query; charset=utf-8"},
+    )
     labels = {(r["label"]["value"], r["label"].get("xml:lang")) for r in json_rows(by_get)}
     assert ("金普新区", "zh") in labels and ("Jinpu New District", "en") in labels
     assert json_rows(by_form) == json_rows(by_get) == json_rows(by_body)
@@ -76,8 +79,9 @@ def test_default_graph_is_the_union_of_the_three_named_graphs(endpoint: str) -> 
     per_graph = {name: count(endpoint, **{"default-graph-uri": iri}) for name, iri in GRAPHS.items()}
     assert all(n > 0 for n in per_graph.values())
     assert count(endpoint) == sum(per_graph.values())
-    rows = json_rows(requests.get(endpoint, params={"query": "SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }"},
-                                  headers=JSON_ACCEPT))
+    rows = json_rows(
+        requests.get(endpoint, params={"query": "SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }"}, headers=JSON_ACCEPT)
+    )
     assert {r["g"]["value"] for r in rows} == set(GRAPHS.values())
 
 
@@ -87,8 +91,9 @@ def test_from_and_protocol_graph_parameters_choose_the_dataset(endpoint: str) ->
     rows = json_rows(requests.get(endpoint, params={"query": from_query}, headers=JSON_ACCEPT))
     assert int(rows[0]["n"]["value"]) == asserted
     named = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
-    rows = json_rows(requests.get(endpoint, params={"query": named, "named-graph-uri": GRAPHS["inferred"]},
-                                  headers=JSON_ACCEPT))
+    rows = json_rows(
+        requests.get(endpoint, params={"query": named, "named-graph-uri": GRAPHS["inferred"]}, headers=JSON_ACCEPT)
+    )
     assert [r["g"]["value"] for r in rows] == [GRAPHS["inferred"]]
     only_named = f"SELECT (COUNT(*) AS ?n) FROM NAMED <{GRAPHS['ontology']}> WHERE {{ ?s ?p ?o }}"
     assert json_rows(requests.get(endpoint, params={"query": only_named}, headers=JSON_ACCEPT))[0]["n"]["value"] == "0"
@@ -141,8 +146,11 @@ def test_graph_result_formats(endpoint: str, accept: str, query: str) -> None:
 
 def test_ask_formats(endpoint: str) -> None:
     assert requests.get(endpoint, params={"query": ASK_JINPU}, headers=JSON_ACCEPT).json()["boolean"] is True
-    r = requests.get(endpoint, params={"query": "ASK { <urn:x:nothing> ?p ?o }"},
-                     headers={"Accept": "application/sparql-results+xml"})
+    r = requests.get(
+        endpoint,
+        params={"query": "ASK { <urn:x:nothing> ?p ?o }"},
+        headers={"Accept": "application/sparql-results+xml"},
+    )
     assert r.headers["Content-Type"].startswith("application/sparql-results+xml")
     assert "<boolean>false</boolean>" in r.text
 
@@ -203,18 +211,29 @@ def test_service_description_on_get_without_query(endpoint: str) -> None:
 
 def test_cors_on_get_post_and_preflight(endpoint: str) -> None:
     origin = {"Origin": "https://yasgui.example"}
-    assert requests.get(endpoint, params={"query": ASK_JINPU}, headers=origin).headers[
-        "Access-Control-Allow-Origin"] == "*"
-    assert requests.post(endpoint, data={"query": ASK_JINPU}, headers=origin).headers[
-        "Access-Control-Allow-Origin"] == "*"
-    r = requests.options(endpoint, headers={**origin, "Access-Control-Request-Method": "POST",
-                                            "Access-Control-Request-Headers": "content-type, accept"})
+    assert (
+        requests.get(endpoint, params={"query": ASK_JINPU}, headers=origin).headers["Access-Control-Allow-Origin"]
+        == "*"
+    )
+    assert (
+        requests.post(endpoint, data={"query": ASK_JINPU}, headers=origin).headers["Access-Control-Allow-Origin"] == "*"
+    )
+    r = requests.options(
+        endpoint,
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, accept",
+        },
+    )
     assert r.status_code in (200, 204)
     assert r.headers["Access-Control-Allow-Origin"] == "*"
     assert "POST" in r.headers["Access-Control-Allow-Methods"]
     assert "content-type" in r.headers["Access-Control-Allow-Headers"].lower()
-    assert "x-kg-truncated" in requests.get(endpoint, params={"query": ASK_JINPU}).headers[
-        "Access-Control-Expose-Headers"].lower()
+    assert (
+        "x-kg-truncated"
+        in requests.get(endpoint, params={"query": ASK_JINPU}).headers["Access-Control-Expose-Headers"].lower()
+    )
 
 
 def test_etag_and_not_modified(endpoint: str) -> None:
@@ -222,8 +241,9 @@ def test_etag_and_not_modified(endpoint: str) -> None:
     etag = first.headers["ETag"]
     again = requests.get(endpoint, params={"query": SELECT_LABELS}, headers={**JSON_ACCEPT, "If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""
-    other = requests.get(endpoint, params={"query": SELECT_LABELS}, headers={"Accept": "text/csv",
-                                                                              "If-None-Match": etag})
+    other = requests.get(
+        endpoint, params={"query": SELECT_LABELS}, headers={"Accept": "text/csv", "If-None-Match": etag}
+    )
     assert other.status_code == 200 and other.headers["ETag"] != etag
 
 

@@ -105,8 +105,9 @@ def test_nothing_reaches_out(endpoint: str, listener: Listener, method: str) -> 
         if method == "GET":
             r = requests.get(endpoint, params={"query": query}, headers=JSON, timeout=60)
         else:
-            r = requests.post(endpoint, data=query.encode(), timeout=60,
-                              headers={**JSON, "Content-Type": "application/sparql-query"})
+            r = requests.post(
+                endpoint, data=query.encode(), timeout=60, headers={**JSON, "Content-Type": "application/sparql-query"}
+            )
         assert 400 <= r.status_code < 500, f"{name}: HTTP {r.status_code} {r.text}"
         assert r.text.strip(), name
     for params in ({"default-graph-uri": listener.url}, {"named-graph-uri": listener.url}):
@@ -158,9 +159,11 @@ def test_updates_change_nothing(endpoint: str) -> None:
 
 def test_runaway_query_is_stopped_while_others_are_answered(start_server, kg_store) -> None:
     if kg_store.backend != "embedded":
-        pytest.skip("a remote store runs the query itself: the endpoint stops waiting at the time limit "
-                    "(tests/test_remote_app.py) but cannot free that store's CPU, so a runaway there would only "
-                    "slow down the rest of the suite")
+        pytest.skip(
+            "a remote store runs the query itself: the endpoint stops waiting at the time limit "
+            "(tests/test_remote_app.py) but cannot free that store's CPU, so a runaway there would only "
+            "slow down the rest of the suite"
+        )
     server = start_server("--timeout", "3", "--processes", "1")
     url = server.url + "/sparql"
     outcome: dict = {}
@@ -192,12 +195,18 @@ def test_runaway_query_is_stopped_while_others_are_answered(start_server, kg_sto
 def test_oversized_input_is_refused(endpoint: str) -> None:
     big = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 70000
     assert requests.post(endpoint, data={"query": big}).status_code == 413
-    assert requests.post(endpoint, data=big.encode(), headers={"Content-Type": "application/sparql-query"}
-                         ).status_code == 413
+    assert (
+        requests.post(endpoint, data=big.encode(), headers={"Content-Type": "application/sparql-query"}).status_code
+        == 413
+    )
     r = requests.get(endpoint, params={"query": big})
     assert r.status_code == 413 and "65536" in r.text
-    assert requests.post(endpoint, data=b"query=" + b"%41" * 300000,
-                         headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code == 413
+    assert (
+        requests.post(
+            endpoint, data=b"query=" + b"%41" * 300000, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        ).status_code
+        == 413
+    )
     assert ask(endpoint, KNOWN)
 
 
@@ -206,7 +215,7 @@ MALFORMED = [
     "SELEKT * WHERE { ?s ?p ?o }",
     "SELECT * WHERE { ?s ?p ?o } LIMIT -1",
     "PREFIX x: <http://x/> SELECT * WHERE { y:a ?p ?o }",
-    "SELECT * WHERE { ?s ?p \"unterminated }",
+    'SELECT * WHERE { ?s ?p "unterminated }',
     "SELECT * WHERE " + "{" * 5000 + "}" * 5000,
     "SELECT (COUNT(*) AS ?n) ?s WHERE { ?s ?p ?o }",
     "\x00\x01\x02",

@@ -23,20 +23,42 @@ from kg.web.iris import IriMap
 BASE = "https://w3id.org/jinpu-kg/"
 
 
-@pytest.mark.parametrize(("written", "value"), [
-    ("2529", Decimal("2529")), ("1.4", Decimal("1.4")), ("1,000", Decimal("1000")), ("第二", Decimal(2)),
-    ("十四", Decimal(14)), ("二十", Decimal(20)), ("一百", Decimal(100)), ("两", Decimal(2)), ("万", Decimal(10000)),
-    ("十", Decimal(10)), ("五", Decimal(5)), ("", None), ("约", None), ("2529亿", None),
-])
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [
+        ("2529", Decimal("2529")),
+        ("1.4", Decimal("1.4")),
+        ("1,000", Decimal("1000")),
+        ("第二", Decimal(2)),
+        ("十四", Decimal(14)),
+        ("二十", Decimal(20)),
+        ("一百", Decimal(100)),
+        ("两", Decimal(2)),
+        ("万", Decimal(10000)),
+        ("十", Decimal(10)),
+        ("五", Decimal(5)),
+        ("", None),
+        ("约", None),
+        ("2529亿", None),
+    ],
+)
 def test_written_numbers(written: str, value: Decimal | None) -> None:
     assert parse_written_number(written) == value
 
 
-@pytest.mark.parametrize(("value", "group", "text"), [
-    (2529.0, False, "2529"), (Decimal("11.420"), False, "11.42"), (252900000000.0, True, "252,900,000,000"),
-    (Decimal("0.09"), False, "0.09"), (None, False, ""), ("n/a", False, "n/a"), (-3, False, "-3"),
-    (Decimal("1234.5"), True, "1,234.5"),
-])
+@pytest.mark.parametrize(
+    ("value", "group", "text"),
+    [
+        (2529.0, False, "2529"),
+        (Decimal("11.420"), False, "11.42"),
+        (252900000000.0, True, "252,900,000,000"),
+        (Decimal("0.09"), False, "0.09"),
+        (None, False, ""),
+        ("n/a", False, "n/a"),
+        (-3, False, "-3"),
+        (Decimal("1234.5"), True, "1,234.5"),
+    ],
+)
 def test_number_formatting(value, group: bool, text: str) -> None:
     assert number(value, group=group) == text
 
@@ -44,15 +66,18 @@ def test_number_formatting(value, group: bool, text: str) -> None:
 IRIS = IriMap(BASE)
 
 
-@pytest.mark.parametrize(("iri_", "name", "local", "fragment", "path"), [
-    (BASE + "id/jinpu", "jinpu", None, None, "/id/jinpu"),
-    (BASE + "def#District", None, "District", None, "/def#District"),
-    (BASE + "id/p-1#quote", None, None, ("p-1", "quote"), "/id/p-1#quote"),
-    (BASE + "def", "def", None, None, "/def"),
-    (BASE + "graph/asserted", None, None, None, "/graph/asserted"),
-    ("http://example.org/x", None, None, None, None),
-    (BASE + "id/../etc", None, None, None, "/id/../etc"),
-])
+@pytest.mark.parametrize(
+    ("iri_", "name", "local", "fragment", "path"),
+    [
+        (BASE + "id/jinpu", "jinpu", None, None, "/id/jinpu"),
+        (BASE + "def#District", None, "District", None, "/def#District"),
+        (BASE + "id/p-1#quote", None, None, ("p-1", "quote"), "/id/p-1#quote"),
+        (BASE + "def", "def", None, None, "/def"),
+        (BASE + "graph/asserted", None, None, None, "/graph/asserted"),
+        ("http://example.org/x", None, None, None, None),
+        (BASE + "id/../etc", None, None, None, "/id/../etc"),
+    ],
+)
 def test_iri_mapping(iri_: str, name, local, fragment, path) -> None:
     assert IRIS.name(iri_) == name
     assert IRIS.local(iri_) == local
@@ -60,19 +85,33 @@ def test_iri_mapping(iri_: str, name, local, fragment, path) -> None:
     assert IRIS.path(iri_) == path
 
 
-@pytest.mark.parametrize(("name", "ok"), [("jinpu", True), ("ind-gdp", True), ("a.b_c~d", True), ("", False),
-                                          ("-x", False), ("a/b", False), ("x" * 201, False), ("中文", False)])
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("jinpu", True),
+        ("ind-gdp", True),
+        ("a.b_c~d", True),
+        ("", False),
+        ("-x", False),
+        ("a/b", False),
+        ("x" * 201, False),
+        ("中文", False),
+    ],
+)
 def test_entity_names(name: str, ok: bool) -> None:
     assert (IRIS.entity_iri(name) is not None) is ok
 
 
-@pytest.mark.parametrize(("body", "pairs"), [
-    (b"query=ASK+%7B%7D", [("query", "ASK {}")]),
-    (b"a=1&&b=2", [("a", "1"), ("b", "2")]),
-    (b"q=%E9%87%91", [("q", "金")]),
-    (b"flag", [("flag", "")]),
-    (b"", []),
-])
+@pytest.mark.parametrize(
+    ("body", "pairs"),
+    [
+        (b"query=ASK+%7B%7D", [("query", "ASK {}")]),
+        (b"a=1&&b=2", [("a", "1"), ("b", "2")]),
+        (b"q=%E9%87%91", [("q", "金")]),
+        (b"flag", [("flag", "")]),
+        (b"", []),
+    ],
+)
 def test_form_parsing(body: bytes, pairs) -> None:
     assert parse_form(body) == pairs
 
@@ -84,36 +123,51 @@ def test_form_parsing_refuses(body: bytes, status: int) -> None:
     assert info.value.status == status
 
 
-@pytest.mark.parametrize(("query", "status"), [
-    ("SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }", 403),
-    ("SELECT * WHERE { SeRvIcE <http://example.org/> { ?s ?p ?o } }", 403),
-    ("SELECT * WHERE { \\u0053ERVICE <http://example.org/> { ?s ?p ?o } }", 403),
-    ("SELECT * WHERE " + "{" * 500 + "}" * 500, 400),
-])
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }", 403),
+        ("SELECT * WHERE { SeRvIcE <http://example.org/> { ?s ?p ?o } }", 403),
+        ("SELECT * WHERE { \\u0053ERVICE <http://example.org/> { ?s ?p ?o } }", 403),
+        ("SELECT * WHERE " + "{" * 500 + "}" * 500, 400),
+    ],
+)
 def test_policy_refuses(query: str, status: int) -> None:
     with pytest.raises(QueryError) as info:
         check_query(query)
     assert info.value.status == status
 
 
-@pytest.mark.parametrize(("query", "from_graphs"), [
-    ("SELECT * WHERE { ?s ?p ?o }", None),
-    ("SELECT * FROM <urn:a> WHERE { ?s ?p ?o }", ("urn:a",)),
-    ("SELECT ?service WHERE { ?s <urn:p> ?service }", None),  # a variable named service is no SERVICE
-    ('SELECT * WHERE { ?s ?p "FROM <urn:x>" }', None),  # nor is FROM inside a string
-])
+@pytest.mark.parametrize(
+    ("query", "from_graphs"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o }", None),
+        ("SELECT * FROM <urn:a> WHERE { ?s ?p ?o }", ("urn:a",)),
+        ("SELECT ?service WHERE { ?s <urn:p> ?service }", None),  # a variable named service is no SERVICE
+        ('SELECT * WHERE { ?s ?p "FROM <urn:x>" }', None),  # nor is FROM inside a string
+    ],
+)
 def test_policy_allows(query: str, from_graphs) -> None:
     assert check_query(query).from_graphs == from_graphs
 
 
-@pytest.mark.parametrize(("accept", "formats", "kind", "name"), [
-    ("", (), "select", "json"), ("", (), "graph", "turtle"),
-    ("text/csv", (), "select", "csv"), ("application/sparql-results+xml", (), "ask", "xml"),
-    ("application/ld+json", (), "graph", "jsonld"), ("text/csv", (), "graph", None),
-    ("*/*", (), "graph", "turtle"), ("text/html", (), "select", None),
-    ("", ("json",), "graph", "jsonld"), ("", ("xml",), "graph", "rdfxml"), ("text/csv", ("tsv",), "select", "tsv"),
-    ("", ("nope", "csv"), "select", "csv"),
-])
+@pytest.mark.parametrize(
+    ("accept", "formats", "kind", "name"),
+    [
+        ("", (), "select", "json"),
+        ("", (), "graph", "turtle"),
+        ("text/csv", (), "select", "csv"),
+        ("application/sparql-results+xml", (), "ask", "xml"),
+        ("application/ld+json", (), "graph", "jsonld"),
+        ("text/csv", (), "graph", None),
+        ("*/*", (), "graph", "turtle"),
+        ("text/html", (), "select", None),
+        ("", ("json",), "graph", "jsonld"),
+        ("", ("xml",), "graph", "rdfxml"),
+        ("text/csv", ("tsv",), "select", "tsv"),
+        ("", ("nope", "csv"), "select", "csv"),
+    ],
+)
 def test_endpoint_negotiation(accept: str, formats: tuple, kind: str, name) -> None:
     assert negotiate(accept, formats)[kind] == name
 
@@ -123,18 +177,32 @@ def test_unknown_format_parameter() -> None:
         negotiate("", ("nope",))
 
 
-@pytest.mark.parametrize(("accept", "html", "choice"), [
-    (None, True, "html"), ("", False, "ttl"), ("text/html,*/*;q=0.8", True, "html"), ("*/*", True, "html"),
-    ("text/turtle", True, "ttl"), ("application/ld+json", True, "jsonld"), ("application/n-triples", True, "nt"),
-    ("application/rdf+xml", True, "rdf"), ("text/n3", True, "ttl"), ("application/json", True, "jsonld"),
-    ("text/turtle;q=0.5, application/ld+json", True, "jsonld"), ("image/png", True, None), ("text/html", False, None),
-])
+@pytest.mark.parametrize(
+    ("accept", "html", "choice"),
+    [
+        (None, True, "html"),
+        ("", False, "ttl"),
+        ("text/html,*/*;q=0.8", True, "html"),
+        ("*/*", True, "html"),
+        ("text/turtle", True, "ttl"),
+        ("application/ld+json", True, "jsonld"),
+        ("application/n-triples", True, "nt"),
+        ("application/rdf+xml", True, "rdf"),
+        ("text/n3", True, "ttl"),
+        ("application/json", True, "jsonld"),
+        ("text/turtle;q=0.5, application/ld+json", True, "jsonld"),
+        ("image/png", True, None),
+        ("text/html", False, None),
+    ],
+)
 def test_document_negotiation(accept, html: bool, choice) -> None:
     assert negotiate_document(accept, html=html) == choice
 
 
-@pytest.mark.parametrize(("value", "ok"), [("http://x/a", True), ("http://x/a b", False), ("http://x/<a>", False),
-                                           ('http://x/"', False), ("urn:a", True)])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [("http://x/a", True), ("http://x/a b", False), ("http://x/<a>", False), ('http://x/"', False), ("urn:a", True)],
+)
 def test_iris_into_sparql(value: str, ok: bool) -> None:
     if ok:
         assert iri(value) == f"<{value}>"
@@ -148,10 +216,17 @@ def test_strings_into_sparql(value: str, written: str) -> None:
     assert string(value) == written
 
 
-@pytest.mark.parametrize(("error", "status"), [
-    (QueryError(413, "too big"), 413), (QueryRejected("bad"), 400), (BackendUnavailable("down"), 503),
-    (BadResponse("nonsense"), 502), (ExecutionError("?"), 500), (ValueError("bug"), 500),
-])
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (QueryError(413, "too big"), 413),
+        (QueryRejected("bad"), 400),
+        (BackendUnavailable("down"), 503),
+        (BadResponse("nonsense"), 502),
+        (ExecutionError("?"), 500),
+        (ValueError("bug"), 500),
+    ],
+)
 def test_error_statuses(error: BaseException, status: int) -> None:
     assert status_of(error) == status
 
@@ -172,7 +247,6 @@ def test_templates_have_no_language_conditionals(template: str) -> None:
     assert 'lang == "zh"' not in text and "lang == 'zh'" not in text and 'lang == "en"' not in text
 
 
-
 def test_every_setting_is_documented() -> None:
     """Each Settings field is read from KG_<NAME>; the README or docs/ must say what it does."""
     from dataclasses import fields
@@ -180,19 +254,23 @@ def test_every_setting_is_documented() -> None:
     from kg.config import PROJECT_ROOT, Settings
 
     docs = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8") + "".join(
-        p.read_text(encoding="utf-8") for p in sorted((PROJECT_ROOT / "docs").glob("*.md")))
+        p.read_text(encoding="utf-8") for p in sorted((PROJECT_ROOT / "docs").glob("*.md"))
+    )
     missing = [f"KG_{f.name.upper()}" for f in fields(Settings) if f"KG_{f.name.upper()}" not in docs]
     assert not missing, f"settings nobody documented: {missing}"
 
 
-@pytest.mark.parametrize(("text", "label"), [
-    ("短句", "短句"),
-    ("全区高新技术企业总数达到495家，同比增长30%", "全区高新技术企业总数达到495…"),
-    ("地区生产总值2529亿元", "地区生产总值2529…"),
-    ("增长11.42%以上的好成绩", "增长11.42%…"),
-    ("增长1,234元", "增长1,234…"),
-    ("abcdef", "abcdef"),
-])
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("短句", "短句"),
+        ("全区高新技术企业总数达到495家，同比增长30%", "全区高新技术企业总数达到495…"),
+        ("地区生产总值2529亿元", "地区生产总值2529…"),
+        ("增长11.42%以上的好成绩", "增长11.42%…"),
+        ("增长1,234元", "增长1,234…"),
+        ("abcdef", "abcdef"),
+    ],
+)
 def test_labels_are_never_cut_inside_a_number(text: str, label: str) -> None:
     limit = {"全": 13, "地": 8, "增": 4, "a": 6, "短": 5}[text[0]]
     assert shorten(text, limit) == label

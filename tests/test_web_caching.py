@@ -15,8 +15,9 @@ SELECT = "SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o)) 
 
 def fetch(url: str, encoding: str, **kwargs) -> requests.Response:
     """The response as sent (requests would decode gzip by itself: read the raw bytes)."""
-    r = requests.get(url, headers={"Accept-Encoding": encoding, **kwargs.pop("headers", {})}, stream=True,
-                     timeout=60, **kwargs)
+    r = requests.get(
+        url, headers={"Accept-Encoding": encoding, **kwargs.pop("headers", {})}, stream=True, timeout=60, **kwargs
+    )
     r.raw_bytes = r.raw.read(decode_content=False)
     return r
 
@@ -31,14 +32,17 @@ def decoded(r: requests.Response) -> bytes:
     return r.raw_bytes
 
 
-@pytest.mark.parametrize("path, params, accept", [
-    ("/", None, "text/html"),
-    ("/page/jinpu", None, "text/html"),
-    ("/data/jinpu.ttl", None, "text/turtle"),
-    ("/sparql", {"query": SELECT}, "application/sparql-results+json"),
-    ("/sparql", {"query": SELECT + " # once more: from the response cache"}, "text/csv"),
-    ("/download/dataset.nq", None, "*/*"),
-])
+@pytest.mark.parametrize(
+    "path, params, accept",
+    [
+        ("/", None, "text/html"),
+        ("/page/jinpu", None, "text/html"),
+        ("/data/jinpu.ttl", None, "text/turtle"),
+        ("/sparql", {"query": SELECT}, "application/sparql-results+json"),
+        ("/sparql", {"query": SELECT + " # once more: from the response cache"}, "text/csv"),
+        ("/download/dataset.nq", None, "*/*"),
+    ],
+)
 def test_gzip_and_brotli_decode_to_the_same_bytes(live_server: str, path: str, params, accept: str) -> None:
     url = live_server + path
     plain = fetch(url, "identity", params=params, headers={"Accept": accept})
@@ -57,8 +61,12 @@ def test_gzip_and_brotli_decode_to_the_same_bytes(live_server: str, path: str, p
 
 
 def test_small_answers_are_not_compressed(live_server: str) -> None:
-    r = fetch(live_server + "/sparql", "gzip, br", params={"query": ASK},
-              headers={"Accept": "application/sparql-results+json"})
+    r = fetch(
+        live_server + "/sparql",
+        "gzip, br",
+        params={"query": ASK},
+        headers={"Accept": "application/sparql-results+json"},
+    )
     assert r.status_code == 200 and "Content-Encoding" not in r.headers
 
 

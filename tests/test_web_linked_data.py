@@ -12,21 +12,28 @@ from tests.fixtures_web import BASE
 
 JINPU = URIRef(BASE + "id/jinpu")
 JP = BASE + "def#"
-FORMATS = {"ttl": ("text/turtle", "turtle"), "jsonld": ("application/ld+json", "json-ld"),
-           "nt": ("application/n-triples", "nt"), "rdf": ("application/rdf+xml", "xml")}
+FORMATS = {
+    "ttl": ("text/turtle", "turtle"),
+    "jsonld": ("application/ld+json", "json-ld"),
+    "nt": ("application/n-triples", "nt"),
+    "rdf": ("application/rdf+xml", "xml"),
+}
 
 
-@pytest.mark.parametrize("accept,location", [
-    ("text/html", "/page/jinpu"),
-    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "/page/jinpu"),  # a browser
-    ("*/*", "/page/jinpu"),
-    ("text/turtle", "/data/jinpu.ttl"),
-    ("application/ld+json", "/data/jinpu.jsonld"),
-    ("application/n-triples", "/data/jinpu.nt"),
-    ("application/rdf+xml", "/data/jinpu.rdf"),
-    ("application/rdf+xml, */*;q=0.1", "/data/jinpu.rdf"),
-    ("text/turtle;q=0.5, application/ld+json", "/data/jinpu.jsonld"),
-])
+@pytest.mark.parametrize(
+    "accept,location",
+    [
+        ("text/html", "/page/jinpu"),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "/page/jinpu"),  # a browser
+        ("*/*", "/page/jinpu"),
+        ("text/turtle", "/data/jinpu.ttl"),
+        ("application/ld+json", "/data/jinpu.jsonld"),
+        ("application/n-triples", "/data/jinpu.nt"),
+        ("application/rdf+xml", "/data/jinpu.rdf"),
+        ("application/rdf+xml, */*;q=0.1", "/data/jinpu.rdf"),
+        ("text/turtle;q=0.5, application/ld+json", "/data/jinpu.jsonld"),
+    ],
+)
 def test_entity_iri_answers_303_by_accept(web_client, accept, location):
     resp = web_client.get("/id/jinpu", headers={"Accept": accept})
     assert resp.status_code == 303

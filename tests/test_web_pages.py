@@ -64,7 +64,7 @@ def test_entity_page_of_the_district(web_client):
     assert ">Dalian<" in body
     assert "badge inferred" in body  # e.g. located in Liaoning, by transitivity
     assert any(h.startswith("/report#p-") for h in links)  # every fact's source passage in the reader
-    assert "<svg" in body and "<table class=\"figures" in body  # its figures as a chart and a table
+    assert "<svg" in body and '<table class="figures' in body  # its figures as a chart and a table
     assert "2529亿元" in body
     for ext in ("ttl", "jsonld", "nt", "rdf"):
         assert f"/data/jinpu.{ext}" in links
@@ -86,7 +86,8 @@ def test_inferred_statements_come_from_the_inferred_graph(web_app, web_client):
         s = site()
         rows = s.store.select(
             f"SELECT ?o WHERE {{ GRAPH <{s.graph_iri('inferred')}> {{ ?x <{s.iris.def_ns}locatedIn> ?o }} }}",
-            {"x": URIRef(JINPU)})
+            {"x": URIRef(JINPU)},
+        )
         inferred = {str(r["o"]) for r in rows}
         label = s.label(BASE + "id/liaoning", "en")
     assert BASE + "id/liaoning" in inferred
@@ -165,8 +166,9 @@ def test_class_index_lists_classes_with_counts(web_client):
         assert f'href="/class/{local}"' in body
 
 
-@pytest.mark.parametrize("local", ["District", "Industry", "Project", "Enterprise", "Indicator", "Observation",
-                                   "Passage", "Award"])
+@pytest.mark.parametrize(
+    "local", ["District", "Industry", "Project", "Enterprise", "Indicator", "Observation", "Passage", "Award"]
+)
 def test_class_page_lists_members_with_key_attributes(web_app, web_client, local):
     resp = web_client.get(f"/class/{local}?lang=en")
     body = text(resp)
@@ -246,7 +248,7 @@ def test_report_highlights_every_passage_and_links_what_it_produced(web_app, web
     for p in passages:
         assert f'id="{p.name}"' in body
     assert body.count('<mark class="hl') >= len(passages) // 2
-    note = body[body.index(f'id="n-{some.name}"'):]
+    note = body[body.index(f'id="n-{some.name}"') :]
     note = note[: note.index("</li>")]
     assert f'href="{s.page_url(produced)}"' in note
 
@@ -256,7 +258,7 @@ def test_report_text_is_the_source_verbatim(web_app, web_client):
         s = site()
         source = (s.settings.build_dir / "source.txt").read_text(encoding="utf-8")
     body = text(web_client.get("/report"))
-    article = body[body.index('<article class="report"'): body.index("</article>")]
+    article = body[body.index('<article class="report"') : body.index("</article>")]
     article = re.sub(r'<ul class="notes".*?</ul>', "", article, flags=re.DOTALL)
     shown = html.unescape(re.sub(r"<[^>]+>", "", article))
     assert "".join(shown.split()) == "".join(source.replace("**", "").replace("#", "").split())
@@ -278,12 +280,20 @@ def test_ontology_documentation_page(web_client):
     assert "A district-level area" in body  # a definition
 
 
-@pytest.mark.parametrize("name,mimetype", [
-    ("dataset.ttl", "text/turtle"), ("dataset.nt", "application/n-triples"),
-    ("dataset.jsonld", "application/ld+json"), ("dataset.trig", "application/trig"),
-    ("dataset.nq", "application/n-quads"), ("ontology.ttl", "text/turtle"), ("shapes.ttl", "text/turtle"),
-    ("void.ttl", "text/turtle"), ("validation.ttl", "text/turtle"),
-])
+@pytest.mark.parametrize(
+    "name,mimetype",
+    [
+        ("dataset.ttl", "text/turtle"),
+        ("dataset.nt", "application/n-triples"),
+        ("dataset.jsonld", "application/ld+json"),
+        ("dataset.trig", "application/trig"),
+        ("dataset.nq", "application/n-quads"),
+        ("ontology.ttl", "text/turtle"),
+        ("shapes.ttl", "text/turtle"),
+        ("void.ttl", "text/turtle"),
+        ("validation.ttl", "text/turtle"),
+    ],
+)
 def test_downloads(web_client, name, mimetype):
     resp = web_client.get(f"/download/{name}")
     assert resp.status_code == 200 and resp.mimetype == mimetype and resp.data
@@ -311,29 +321,59 @@ def test_validation_page(web_client):
 
 def test_downloads_page_lists_every_file(web_client):
     body = text(web_client.get("/downloads"))
-    for name in ("dataset.ttl", "dataset.nt", "dataset.jsonld", "dataset.trig", "dataset.nq", "ontology.ttl",
-                 "shapes.ttl"):
+    for name in (
+        "dataset.ttl",
+        "dataset.nt",
+        "dataset.jsonld",
+        "dataset.trig",
+        "dataset.nq",
+        "ontology.ttl",
+        "shapes.ttl",
+    ):
         assert f'href="/download/{name}"' in body
 
 
 # ---- bad input ----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", [
-    "/page/nope", "/id/nope", "/data/nope.ttl", "/page/%3Cscript%3E", "/page/a%00b", "/page/" + "x" * 3000,
-    "/page/../../etc/passwd", "/class/Nope", "/class/..%2F", "/term/Nope", "/download/../pyproject.toml",
-    "/download/nope.ttl", "/source/other.txt", "/page/金普", "/id/jinpu/extra", "/page/jinpu.exe", "/nothing/here",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/page/nope",
+        "/id/nope",
+        "/data/nope.ttl",
+        "/page/%3Cscript%3E",
+        "/page/a%00b",
+        "/page/" + "x" * 3000,
+        "/page/../../etc/passwd",
+        "/class/Nope",
+        "/class/..%2F",
+        "/term/Nope",
+        "/download/../pyproject.toml",
+        "/download/nope.ttl",
+        "/source/other.txt",
+        "/page/金普",
+        "/id/jinpu/extra",
+        "/page/jinpu.exe",
+        "/nothing/here",
+    ],
+)
 def test_unknown_paths_get_a_real_404_page(web_client, path):
     resp = web_client.get(path, headers={"Accept": "text/html"})
     assert resp.status_code == 404
     assert "<h1>" in text(resp) and 'action="/search"' in text(resp)
 
 
-@pytest.mark.parametrize("path,status", [
-    ("/class/Project?page=abc", 400), ("/class/Project?page=999", 404), ("/query?name=nope", 404),
-    ("/page/jinpu?x=" + "y" * 600, 400), ("/search?q=" + "z" * 9000, 414),
-])
+@pytest.mark.parametrize(
+    "path,status",
+    [
+        ("/class/Project?page=abc", 400),
+        ("/class/Project?page=999", 404),
+        ("/query?name=nope", 404),
+        ("/page/jinpu?x=" + "y" * 600, 400),
+        ("/search?q=" + "z" * 9000, 414),
+    ],
+)
 def test_bad_parameters_get_a_clear_4xx(web_client, path, status):
     assert web_client.get(path).status_code == status
 

@@ -74,8 +74,9 @@ def test_download_links_work_against_the_endpoint(web_client):
 
 
 def test_graph_queries_offer_rdf_downloads(web_client):
-    body = web_client.get("/query", query_string={
-        "query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 5"}).get_data(as_text=True)
+    body = web_client.get(
+        "/query", query_string={"query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 5"}
+    ).get_data(as_text=True)
     assert "format=ttl" in html.unescape(body) and "format=jsonld" in html.unescape(body)
 
 
@@ -121,16 +122,22 @@ def test_foreign_enterprises_are_enterprises(web_app):
     query = examples.by_name("07-foreign-enterprises")
     with web_app.app_context():
         result = run_user_query(query.text)
-        types = {str(r["t"]) for r in run_user_query(
-            "SELECT DISTINCT ?t WHERE { VALUES ?e { " + " ".join(f"<{row['enterprise']}>" for row in result.rows)
-            + " } ?e a ?t }").rows}
+        types = {
+            str(r["t"])
+            for r in run_user_query(
+                "SELECT DISTINCT ?t WHERE { VALUES ?e { "
+                + " ".join(f"<{row['enterprise']}>" for row in result.rows)
+                + " } ?e a ?t }"
+            ).rows
+        }
     assert "https://w3id.org/jinpu-kg/def#Enterprise" in types
     assert "https://w3id.org/jinpu-kg/def#Project" not in types
 
 
 def test_undeclared_project_prefixes_are_declared_for_the_query(web_client):
-    resp = web_client.get("/query", query_string={"query": "SELECT ?d WHERE { ?d a jp:District ; rdfs:label ?l }",
-                                                  "lang": "en"})
+    resp = web_client.get(
+        "/query", query_string={"query": "SELECT ?d WHERE { ?d a jp:District ; rdfs:label ?l }", "lang": "en"}
+    )
     body = resp.get_data(as_text=True)
     assert resp.status_code == 200, body
     assert 'id="declared"' in body and "PREFIX jp: &lt;https://w3id.org/jinpu-kg/def#&gt;" in body
@@ -140,23 +147,26 @@ def test_undeclared_project_prefixes_are_declared_for_the_query(web_client):
 
 
 def test_a_declared_prefix_is_left_alone(web_client):
-    body = web_client.get("/query", query_string={
-        "query": "PREFIX jp: <https://w3id.org/jinpu-kg/def#>\nSELECT ?d WHERE { ?d a jp:District }"}).get_data(
-        as_text=True)
+    body = web_client.get(
+        "/query",
+        query_string={"query": "PREFIX jp: <https://w3id.org/jinpu-kg/def#>\nSELECT ?d WHERE { ?d a jp:District }"},
+    ).get_data(as_text=True)
     assert 'id="declared"' not in body
 
 
 def test_select_star_columns_follow_the_query(web_client):
-    body = web_client.get("/query", query_string={
-        "query": "SELECT * WHERE { ?zebra a jp:District ; rdfs:label ?middle ; jp:locatedIn ?alpha }"}).get_data(
-        as_text=True)
+    body = web_client.get(
+        "/query",
+        query_string={"query": "SELECT * WHERE { ?zebra a jp:District ; rdfs:label ?middle ; jp:locatedIn ?alpha }"},
+    ).get_data(as_text=True)
     head = re.search(r"<thead><tr>(.*?)</tr></thead>", body).group(1)
     assert re.findall(r"\?(\w+)</th>", head) == ["zebra", "middle", "alpha"]
 
 
 def test_the_table_says_when_it_shows_fewer_rows_than_the_result(web_client):
-    resp = web_client.get("/query", query_string={"query": "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 2500",
-                                                  "lang": "en"})
+    resp = web_client.get(
+        "/query", query_string={"query": "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 2500", "lang": "en"}
+    )
     body = resp.get_data(as_text=True)
     assert 'id="shown-note"' in body and "first 2000 of 2500 rows" in body
     assert body.count("<tr>") - 1 == 2000

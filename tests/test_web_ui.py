@@ -23,8 +23,8 @@ TODAY = date.today().isoformat()
 
 def test_a_figure_page_has_a_cite_box_with_permalink_quote_publication_and_date(web_client):
     body = web_client.get("/page/obs-gdp-2021?lang=en").get_data(as_text=True)
-    box = body[body.index('id="cite"'):]
-    box = box[:box.index("</section>")]
+    box = body[body.index('id="cite"') :]
+    box = box[: box.index("</section>")]
     assert f'value="{BASE}id/obs-gdp-2021"' in box
     assert "2021年，金普新区实现地区生产总值2529亿元，同比增长9%" in box
     assert "大连金普新区2021年发展成就专题报道" in box and "2022-01" in box
@@ -103,8 +103,11 @@ def test_a_translation_is_shown_marked_as_one_when_the_data_give_it(web_app, web
             body = web_client.get("/page/obs-gdp-2021?lang=en").get_data(as_text=True)
         finally:
             passage.translation = saved
-    assert re.search(r'<p class="translation" lang="en"><span class="badge translation-badge"[^>]*>English translation'
-                     r"</span> In 2021, Jinpu", body)
+    assert re.search(
+        r'<p class="translation" lang="en"><span class="badge translation-badge"[^>]*>English translation'
+        r"</span> In 2021, Jinpu",
+        body,
+    )
 
 
 # ---- quotes are never cut mid-number -------------------------------------------------------------------------
@@ -162,17 +165,20 @@ def _search(client, q: str) -> list[str]:
     return [r["iri"].removeprefix(BASE + "id/") for r in data["results"]]
 
 
-@pytest.mark.parametrize("q,first", [
-    ("GDP", "ind-gdp"),  # the thing named beats the figures and plans that mention it
-    ("地区生产总值", "ind-gdp"),
-    ("2529", "obs-gdp-2021"),  # numbers as written
-    ("2529亿元", "obs-gdp-2021"),
-    ("45%", "obs-industrial-output-share-dalian-2021"),
-    ("jinpu gdp", "obs-gdp-2021"),  # several words, each anywhere
-    ("金普", "jinpu"),
-    ("Dalian", "dalian"),
-    ("tax", "ind-tax-revenue"),
-])
+@pytest.mark.parametrize(
+    "q,first",
+    [
+        ("GDP", "ind-gdp"),  # the thing named beats the figures and plans that mention it
+        ("地区生产总值", "ind-gdp"),
+        ("2529", "obs-gdp-2021"),  # numbers as written
+        ("2529亿元", "obs-gdp-2021"),
+        ("45%", "obs-industrial-output-share-dalian-2021"),
+        ("jinpu gdp", "obs-gdp-2021"),  # several words, each anywhere
+        ("金普", "jinpu"),
+        ("Dalian", "dalian"),
+        ("tax", "ind-tax-revenue"),
+    ],
+)
 def test_search_ranks_the_thing_named_first(web_client, q, first):
     assert _search(web_client, q)[0] == first
 
@@ -187,7 +193,7 @@ def test_search_finds_words_of_quotes_and_says_so(web_client):
     data = web_client.get("/search.json", query_string={"q": "招商活动"}).get_json()
     assert data["results"]
     body = web_client.get("/search", query_string={"q": "瞪羚企业18家", "lang": "en"}).get_data(as_text=True)
-    assert "In the quote" in body and "<q lang=\"zh\">" in body
+    assert "In the quote" in body and '<q lang="zh">' in body
 
 
 # ---- facets ------------------------------------------------------------------------------------------------------
@@ -233,15 +239,23 @@ def test_facets_work_without_javascript_as_links_and_the_page_says_what_it_shows
 
 def test_figure_facets_kind_theme_unit_area_approximate(web_client):
     data = web_client.get("/class/Observation.json?kind=Share&area=jinpu").get_json()
-    assert {"kind", "theme", "unit", "area", "approximate"} <= _facets(web_client.get(
-        "/class/Observation.json").get_json()).keys()
+    assert {"kind", "theme", "unit", "area", "approximate"} <= _facets(
+        web_client.get("/class/Observation.json").get_json()
+    ).keys()
     assert data["total"] >= 6 and all(r["kind"][0]["iri"].endswith("#Share") for r in data["rows"])
     approx = web_client.get("/class/Observation.json?approximate=yes").get_json()
     assert approx["total"] > 0
 
 
-@pytest.mark.parametrize("url", ["/class/Project?status=Nope", "/class/Project.json?place=atlantis",
-                                 "/class/Observation.csv?approximate=maybe", "/class/Observation?of=no-such-thing"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/class/Project?status=Nope",
+        "/class/Project.json?place=atlantis",
+        "/class/Observation.csv?approximate=maybe",
+        "/class/Observation?of=no-such-thing",
+    ],
+)
 def test_bad_facet_values_are_a_400_with_a_message(web_client, url):
     resp = web_client.get(url, headers={"Accept": "text/html"})
     assert resp.status_code == 400
@@ -258,10 +272,25 @@ def test_figures_csv_is_spreadsheet_ready(web_client):
     assert 'filename="jinpu-kg-figures-area-jinpu-kind-Share.csv"' in resp.headers["Content-Disposition"]
     import csv
     import io
+
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows and {"figure_label", "indicator_label", "area_label", "value_as_written", "unit_as_written",
-                     "normalized_value", "normalized_unit", "period", "quote", "source",
-                     "share_of_area_label"} <= rows[0].keys()
+    assert (
+        rows
+        and {
+            "figure_label",
+            "indicator_label",
+            "area_label",
+            "value_as_written",
+            "unit_as_written",
+            "normalized_value",
+            "normalized_unit",
+            "period",
+            "quote",
+            "source",
+            "share_of_area_label",
+        }
+        <= rows[0].keys()
+    )
     row = next(r for r in rows if r["value_as_written"] == "45")
     assert row["unit_as_written"] == "%" and row["share_of_area_label"] in ("Dalian", "大连市")
     assert "45%" in row["quote"] and row["source"].startswith("http") and "/report#p-" in row["source"]
@@ -270,6 +299,7 @@ def test_figures_csv_is_spreadsheet_ready(web_client):
 def test_every_iri_column_has_a_label_beside_it(web_client):
     import csv
     import io
+
     text = web_client.get("/class/Project.csv?lang=zh").get_data().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     header = rows[0]
@@ -283,6 +313,7 @@ def test_figures_xlsx(web_client):
     import io
 
     from openpyxl import load_workbook
+
     resp = web_client.get("/class/Observation.xlsx?of=jinpu")
     assert resp.status_code == 200 and resp.mimetype.endswith("spreadsheetml.sheet")
     assert 'filename="jinpu-kg-figures-jinpu.xlsx"' in resp.headers["Content-Disposition"]
@@ -318,9 +349,40 @@ def test_chinese_pages_use_full_width_punctuation_in_labels(web_client):
 # ---- Chinese pages ------------------------------------------------------------------------------------------------
 
 # names that stay as they are in Chinese text: formats, standards, abbreviations the report itself uses
-TECHNICAL = {"SPARQL", "RDF", "JSON", "JSON-LD", "Turtle", "CSV", "OWL", "SHACL", "VoID", "GDP", "TriG", "N-Quads",
-             "N-Triples", "RDF/XML", "HTML", "Excel", "BibTeX", "CSL-JSON", "PREFIX", "IRI", "Data", "Cube",
-             "English", "Ctrl", "Enter", "Space", "PROV", "SKOS", "SDMX", "RCEP", "DUANXUN", "xlsx"}
+TECHNICAL = {
+    "SPARQL",
+    "RDF",
+    "JSON",
+    "JSON-LD",
+    "Turtle",
+    "CSV",
+    "OWL",
+    "SHACL",
+    "VoID",
+    "GDP",
+    "TriG",
+    "N-Quads",
+    "N-Triples",
+    "RDF/XML",
+    "HTML",
+    "Excel",
+    "BibTeX",
+    "CSL-JSON",
+    "PREFIX",
+    "IRI",
+    "Data",
+    "Cube",
+    "English",
+    "Ctrl",
+    "Enter",
+    "Space",
+    "PROV",
+    "SKOS",
+    "SDMX",
+    "RCEP",
+    "DUANXUN",
+    "xlsx",
+}
 
 
 def english_words(html_text: str) -> list[str]:
@@ -339,8 +401,10 @@ def english_words(html_text: str) -> list[str]:
             if tag in void:
                 return
             a = dict(attrs)
-            self.stack.append(tag in ("code", "pre", "script", "style", "kbd", "textarea", "title", "template")
-                              or (a.get("lang") or "").startswith("en"))
+            self.stack.append(
+                tag in ("code", "pre", "script", "style", "kbd", "textarea", "title", "template")
+                or (a.get("lang") or "").startswith("en")
+            )
 
         def handle_endtag(self, tag):
             if tag not in void and self.stack:
@@ -357,9 +421,23 @@ def english_words(html_text: str) -> list[str]:
     return parser.words
 
 
-@pytest.mark.parametrize("path", ["/", "/page/jinpu", "/page/obs-gdp-2021", "/page/p-innov-5g", "/class/Project",
-                                  "/class/Observation", "/term/Signed", "/search?q=gdp", "/report", "/downloads",
-                                  "/validation", "/page/no-such-thing"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/page/jinpu",
+        "/page/obs-gdp-2021",
+        "/page/p-innov-5g",
+        "/class/Project",
+        "/class/Observation",
+        "/term/Signed",
+        "/search?q=gdp",
+        "/report",
+        "/downloads",
+        "/validation",
+        "/page/no-such-thing",
+    ],
+)
 def test_chinese_pages_have_no_english_left(web_client, path):
     body = web_client.get(path + ("&" if "?" in path else "?") + "lang=zh").get_data(as_text=True)
     assert english_words(body) == []
@@ -373,6 +451,7 @@ def test_normalized_amounts_in_chinese_units(web_client):
 def test_query_results_as_csv_with_labels_beside_iris(web_client):
     import csv
     import io
+
     body = web_client.get("/query?name=03-projects&lang=en").get_data(as_text=True)
     link = next(h.replace("&amp;", "&") for h in re.findall(r'href="(/query\.csv\?[^"]+)"', body))
     resp = web_client.get(link + "&lang=zh")
@@ -399,8 +478,9 @@ def test_search_finds_quotes_through_their_english_translation(web_app, web_clie
         s = site()
         passage = s.passages[s.figures[BASE + "id/obs-gdp-2021"].passages[0]]
         fig = s.figures[BASE + "id/obs-gdp-2021"]
-        names = " ".join(" ".join(s.labels.get(i or "", {}).values())
-                         for i in (fig.iri, fig.indicator, fig.area)).lower()
+        names = " ".join(
+            " ".join(s.labels.get(i or "", {}).values()) for i in (fig.iri, fig.indicator, fig.area)
+        ).lower()
     if not passage.translation:
         pytest.skip("the data give no translation of this passage")
     word = [w for w in re.findall(r"[A-Za-z]{5,}", passage.translation) if w.lower() not in names][0]

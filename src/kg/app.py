@@ -26,18 +26,37 @@ def create_app(settings: Settings | None = None, store=None) -> Flask:
 # cached SPARQL answers are compressed by the endpoint itself (kg.sparql.service.Answer.encoded), downloads come
 # precompressed from the build.
 COMPRESS_MIMETYPES = [
-    "text/html", "text/plain", "text/css", "text/csv", "text/tab-separated-values", "text/turtle", "text/javascript",
-    "application/javascript", "application/json", "application/ld+json", "application/n-triples",
-    "application/n-quads", "application/trig", "application/rdf+xml", "application/xml", "image/svg+xml",
-    "application/sparql-results+json", "application/sparql-results+xml",
+    "text/html",
+    "text/plain",
+    "text/css",
+    "text/csv",
+    "text/tab-separated-values",
+    "text/turtle",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "application/ld+json",
+    "application/n-triples",
+    "application/n-quads",
+    "application/trig",
+    "application/rdf+xml",
+    "application/xml",
+    "image/svg+xml",
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
 ]
 
 
 def compress(app: Flask) -> None:
     from flask_compress import Compress
 
-    app.config.update(COMPRESS_MIMETYPES=COMPRESS_MIMETYPES, COMPRESS_MIN_SIZE=1024, COMPRESS_ALGORITHM=["br", "gzip"],
-                      COMPRESS_BR_LEVEL=5, COMPRESS_LEVEL=6)
+    app.config.update(
+        COMPRESS_MIMETYPES=COMPRESS_MIMETYPES,
+        COMPRESS_MIN_SIZE=1024,
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_BR_LEVEL=5,
+        COMPRESS_LEVEL=6,
+    )
     Compress(app)
 
 

@@ -37,23 +37,38 @@ class Artifact:
 
 
 # The build's files, in the order the downloads page lists them.
-DOWNLOADS: dict[str, Artifact] = {a.name: a for a in (
-    Artifact("dataset.ttl", "text/turtle", "Whole dataset, Turtle", "整个数据集，Turtle"),
-    Artifact("dataset.nt", "application/n-triples", "Whole dataset, N-Triples", "整个数据集，N-Triples"),
-    Artifact("dataset.jsonld", "application/ld+json", "Whole dataset, JSON-LD (named graphs kept)",
-             "整个数据集，JSON-LD（保留命名图）"),
-    Artifact("dataset.trig", "application/trig", "Whole dataset, TriG (named graphs kept)",
-             "整个数据集，TriG（保留命名图）"),
-    Artifact(DATASET, "application/n-quads", "Whole dataset, N-Quads (named graphs kept)",
-             "整个数据集，N-Quads（保留命名图）"),
-    Artifact("ontology.ttl", "text/turtle", "Ontology, Turtle", "本体，Turtle"),
-    Artifact("shapes.ttl", "text/turtle", "SHACL shapes, Turtle", "SHACL 约束，Turtle"),
-    Artifact("void.ttl", "text/turtle", "VoID description, Turtle", "VoID 数据集描述，Turtle"),
-    Artifact("validation.ttl", "text/turtle", "Validation report, Turtle", "校验报告，Turtle"),
-    Artifact(VALIDATION_TEXT, "text/plain", "Validation report, text", "校验报告，纯文本"),
-    Artifact(MANIFEST, "application/json", "Build manifest", "构建清单"),
-    Artifact(SOURCE, "text/plain", "Source text of the report", "报道原文文本"),
-)}
+DOWNLOADS: dict[str, Artifact] = {
+    a.name: a
+    for a in (
+        Artifact("dataset.ttl", "text/turtle", "Whole dataset, Turtle", "整个数据集，Turtle"),
+        Artifact("dataset.nt", "application/n-triples", "Whole dataset, N-Triples", "整个数据集，N-Triples"),
+        Artifact(
+            "dataset.jsonld",
+            "application/ld+json",
+            "Whole dataset, JSON-LD (named graphs kept)",
+            "整个数据集，JSON-LD（保留命名图）",
+        ),
+        Artifact(
+            "dataset.trig",
+            "application/trig",
+            "Whole dataset, TriG (named graphs kept)",
+            "整个数据集，TriG（保留命名图）",
+        ),
+        Artifact(
+            DATASET,
+            "application/n-quads",
+            "Whole dataset, N-Quads (named graphs kept)",
+            "整个数据集，N-Quads（保留命名图）",
+        ),
+        Artifact("ontology.ttl", "text/turtle", "Ontology, Turtle", "本体，Turtle"),
+        Artifact("shapes.ttl", "text/turtle", "SHACL shapes, Turtle", "SHACL 约束，Turtle"),
+        Artifact("void.ttl", "text/turtle", "VoID description, Turtle", "VoID 数据集描述，Turtle"),
+        Artifact("validation.ttl", "text/turtle", "Validation report, Turtle", "校验报告，Turtle"),
+        Artifact(VALIDATION_TEXT, "text/plain", "Validation report, text", "校验报告，纯文本"),
+        Artifact(MANIFEST, "application/json", "Build manifest", "构建清单"),
+        Artifact(SOURCE, "text/plain", "Source text of the report", "报道原文文本"),
+    )
+}
 # The dumps of the whole dataset, by extension.
 DUMP_EXTENSIONS = ("ttl", "nt", "jsonld", "trig", "nq")
 
@@ -150,16 +165,20 @@ class BuildArtifacts:
             data = self.dataset_bytes()
         built_for = manifest.get("base_iri")
         if built_for != base_iri:
-            raise ArtifactError(f"the build in {self.dir} is for the base {built_for}, not {base_iri}: "
-                                f"run `kg build` with this base (or serve without --no-build)")
+            raise ArtifactError(
+                f"the build in {self.dir} is for the base {built_for}, not {base_iri}: "
+                f"run `kg build` with this base (or serve without --no-build)"
+            )
         ordered = read_quads(data, graph_iris)
         if not any(ordered.values()):
             raise ArtifactError(f"the build in {self.dir} holds no triples: run `kg build` again")
         found = content_hash(ordered)
         recorded = manifest.get("content_hash")
         if recorded and recorded != found:
-            raise ArtifactError(f"{self.path(DATASET)} does not match its manifest (content hash {found}, the "
-                                f"manifest says {recorded}): run `kg build` again")
+            raise ArtifactError(
+                f"{self.path(DATASET)} does not match its manifest (content hash {found}, the "
+                f"manifest says {recorded}): run `kg build` again"
+            )
         return data, found
 
     def dataset_bytes(self) -> bytes:
@@ -185,8 +204,9 @@ def source_files(settings) -> list[Path]:
 
 def source_hashes(settings) -> dict[str, str]:
     """SHA-256 of each input, by its path in the project (what the manifest records)."""
-    return {str(p.relative_to(settings.root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in source_files(settings)}
+    return {
+        str(p.relative_to(settings.root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in source_files(settings)
+    }
 
 
 def is_stale(settings) -> bool:

@@ -26,8 +26,9 @@ def cmd_build(args) -> int:
         return 1
     total = time.perf_counter() - t
     print(f"build conforms to the shapes; wrote {settings.build_dir}")
-    print(f"  triples: ontology {len(result.ontology)}, asserted {len(result.asserted)}, "
-          f"inferred {len(result.inferred)}")
+    print(
+        f"  triples: ontology {len(result.ontology)}, asserted {len(result.asserted)}, inferred {len(result.inferred)}"
+    )
     print("  timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()) + f", total {total:.2f}s")
     return 0
 
@@ -70,8 +71,12 @@ def cmd_load(args) -> int:
         print("kg load needs a remote store: --store URL (or KG_STORE), its SPARQL query URL", file=sys.stderr)
         return 2
     try:
-        report = load(settings, force=args.force, timeout=args.timeout,
-                      progress=None if args.json else (lambda message: print(message, file=sys.stderr)))
+        report = load(
+            settings,
+            force=args.force,
+            timeout=args.timeout,
+            progress=None if args.json else (lambda message: print(message, file=sys.stderr)),
+        )
     except (LoadError, ValueError) as exc:
         print(f"kg load: {exc}", file=sys.stderr)
         return 1

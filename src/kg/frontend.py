@@ -36,21 +36,30 @@ MAX_URL_BYTES = 65535  # httptools' URL parser reads no longer URLs
 
 def _plain(status: str, message: str, extra: str = "") -> bytes:
     body = (message + "\n").encode("utf-8")
-    return (f"HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {len(body)}\r\n"
-            f"{extra}Connection: close\r\n\r\n").encode("latin-1") + body
+    return (
+        f"HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {len(body)}\r\n"
+        f"{extra}Connection: close\r\n\r\n"
+    ).encode("latin-1") + body
 
 
 def guarded_protocol(settings: Settings) -> type:
     """The uvicorn HTTP protocol with per-address connection caps and header/body read time-outs."""
     open_by_address: Counter[str] = Counter()
     cap = settings.max_client_connections
-    too_many = _plain("429 Too Many Requests", f"Too many open connections from your address (this server allows "
-                      f"{cap} per address and process); close some and try again.", "Retry-After: 1\r\n")
+    too_many = _plain(
+        "429 Too Many Requests",
+        f"Too many open connections from your address (this server allows "
+        f"{cap} per address and process); close some and try again.",
+        "Retry-After: 1\r\n",
+    )
     timed_out = _plain("408 Request Timeout", "The request did not arrive in time.")
-    url_too_long = _plain("413 Content Too Large", f"The URL is longer than this server reads ({MAX_URL_BYTES} "
-                          f"bytes). Send a long query with POST (application/x-www-form-urlencoded or "
-                          f"application/sparql-query); queries of up to {settings.max_query_bytes} bytes are "
-                          "accepted.")
+    url_too_long = _plain(
+        "413 Content Too Large",
+        f"The URL is longer than this server reads ({MAX_URL_BYTES} "
+        f"bytes). Send a long query with POST (application/x-www-form-urlencoded or "
+        f"application/sparql-query); queries of up to {settings.max_query_bytes} bytes are "
+        "accepted.",
+    )
 
     class GuardedProtocol(HttpToolsProtocol):
         _kg_address = ""
@@ -184,8 +193,11 @@ class Front:
             return
         length = _header(scope, b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.body_limit):
-            status, text = (400, "Invalid Content-Length.") if not length.isdigit() else \
-                (413, f"The request body is larger than this server accepts ({self.body_limit} bytes).")
+            status, text = (
+                (400, "Invalid Content-Length.")
+                if not length.isdigit()
+                else (413, f"The request body is larger than this server accepts ({self.body_limit} bytes).")
+            )
             await _respond(send, status, text)
             return
         chunks, size = [], 0
@@ -196,8 +208,9 @@ class Front:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.body_limit:
-                await _respond(send, 413, f"The request body is larger than this server accepts "
-                                          f"({self.body_limit} bytes).")
+                await _respond(
+                    send, 413, f"The request body is larger than this server accepts ({self.body_limit} bytes)."
+                )
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -212,9 +225,16 @@ class Front:
             if refused is not None:  # over its share: answered here, after a pause, without a thread
                 remaining, refusal = refused
                 await asyncio.sleep(min(1.0, remaining))
-                await _respond(send, refusal.status, refusal.message,
-                               [(b"retry-after", str(max(1, math.ceil(remaining))).encode()),
-                                (b"access-control-allow-origin", b"*")], close=False)
+                await _respond(
+                    send,
+                    refusal.status,
+                    refusal.message,
+                    [
+                        (b"retry-after", str(max(1, math.ceil(remaining))).encode()),
+                        (b"access-control-allow-origin", b"*"),
+                    ],
+                    close=False,
+                )
                 return
         if scope["path"] == "/sparql" and scope["method"] in ("GET", "POST") and self.service is not None:
             if await self._sparql(scope, body, address, send):
@@ -254,24 +274,41 @@ class Front:
             if answer is None:
                 try:
                     answer = await asyncio.get_running_loop().run_in_executor(
-                        self.query_threads, service.answer, req, url, address)
+                        self.query_threads, service.answer, req, url, address
+                    )
                 except Exception:  # a bug of ours: logged, answered without a stack trace
                     log.exception("unexpected error on /sparql")
                     answer = error_answer(500, "Internal error; it has been logged.", environ.get("HTTP_ACCEPT"))
         started: list = []
-        chunks = answer.wsgi(lambda status, headers: started.extend((status, headers)),
-                             environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_ACCEPT_ENCODING"))
+        chunks = answer.wsgi(
+            lambda status, headers: started.extend((status, headers)),
+            environ.get("HTTP_IF_NONE_MATCH"),
+            environ.get("HTTP_ACCEPT_ENCODING"),
+        )
         status, headers = started
-        await send({"type": "http.response.start", "status": int(status.split(" ", 1)[0]),
-                    "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": int(status.split(" ", 1)[0]),
+                "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+            }
+        )
         await send({"type": "http.response.body", "body": b"".join(chunks)})
         return True
 
     async def _not_ready(self, send) -> None:
         body = json.dumps({"status": "not ready", "reason": "this server process is shutting down"}).encode()
-        await send({"type": "http.response.start", "status": 503,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                (b"cache-control", b"no-store")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 503,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"cache-control", b"no-store"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -279,10 +316,15 @@ def _environ(scope, body: bytes, address: str) -> dict:
     """The WSGI environ the endpoint's request reader needs."""
     import io
 
-    environ = {"REQUEST_METHOD": scope["method"], "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
-               "SCRIPT_NAME": scope.get("root_path", ""), "PATH_INFO": scope["path"],
-               "wsgi.url_scheme": scope.get("scheme", "http"), "wsgi.input": io.BytesIO(body),
-               "REMOTE_ADDR": address}
+    environ = {
+        "REQUEST_METHOD": scope["method"],
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SCRIPT_NAME": scope.get("root_path", ""),
+        "PATH_INFO": scope["path"],
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.input": io.BytesIO(body),
+        "REMOTE_ADDR": address,
+    }
     server = scope.get("server") or ("localhost", 80)
     environ["SERVER_NAME"], environ["SERVER_PORT"] = str(server[0]), str(server[1])
     for key, value in scope.get("headers", ()):
@@ -303,8 +345,11 @@ def _header(scope, name: bytes) -> str | None:
 
 async def _respond(send, status: int, text: str, extra: list | None = None, close: bool = True) -> None:
     body = (text + "\n").encode("utf-8")
-    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
-               *(extra or [])]
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        *(extra or []),
+    ]
     if close:
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -317,10 +362,18 @@ def serve_process(front: Front, settings: Settings, sock) -> None:
     finishes the requests in flight and exits."""
     import uvicorn
 
-    config = uvicorn.Config(front, http=guarded_protocol(settings), loop="uvloop", lifespan="off",
-                            timeout_keep_alive=max(1, int(settings.keepalive_timeout)), access_log=False,
-                            log_level="warning", server_header=False, timeout_graceful_shutdown=settings.timeout + 5,
-                            backlog=2048)
+    config = uvicorn.Config(
+        front,
+        http=guarded_protocol(settings),
+        loop="uvloop",
+        lifespan="off",
+        timeout_keep_alive=max(1, int(settings.keepalive_timeout)),
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+        timeout_graceful_shutdown=settings.timeout + 5,
+        backlog=2048,
+    )
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig, frame) -> None:

@@ -22,8 +22,9 @@ STARTUP_REFUSED = 3  # a server process's exit code when it must not serve (no c
 
 
 def default_processes() -> int:
-    return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
-                      MAX_PROCESSES))
+    return max(
+        1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, MAX_PROCESSES)
+    )
 
 
 def ensure_build(settings: Settings) -> None:
@@ -33,8 +34,11 @@ def ensure_build(settings: Settings) -> None:
     from kg import build as kgbuild  # the build's libraries (owlrl, pyshacl) only when there is something to build
 
     exists = BuildArtifacts(settings.build_dir).exists()
-    print(f"kg: {'rebuilding stale' if exists else 'building missing'} build in {settings.build_dir}",
-          file=sys.stderr, flush=True)
+    print(
+        f"kg: {'rebuilding stale' if exists else 'building missing'} build in {settings.build_dir}",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         kgbuild.build(settings)
     except kgbuild.BuildError as exc:
@@ -108,14 +112,21 @@ def serve(settings: Settings, processes: int | None = None) -> None:
     if settings.store == "embedded":  # said once here; every server process checks the build again as it loads it
         built_for = BuildArtifacts(settings.build_dir).base_iri
         if built_for != settings.base_iri:
-            raise SystemExit(f"kg: cannot serve: the build in {settings.build_dir} is for the base {built_for}, not "
-                             f"{settings.base_iri}: run `kg build` with this base")
+            raise SystemExit(
+                f"kg: cannot serve: the build in {settings.build_dir} is for the base {built_for}, not "
+                f"{settings.base_iri}: run `kg build` with this base"
+            )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s")
     processes = processes or default_processes()
     limit = raise_open_files()
     sock = listen(settings)
-    log.info("serving http://%s:%d/ with %d server processes (open-file limit %d)", settings.host, settings.port,
-             processes, limit)
+    log.info(
+        "serving http://%s:%d/ with %d server processes (open-file limit %d)",
+        settings.host,
+        settings.port,
+        processes,
+        limit,
+    )
     children: dict[int, float] = {}
     stopping = False
 
@@ -127,8 +138,9 @@ def serve(settings: Settings, processes: int | None = None) -> None:
                 _web_process(settings, sock, processes)
             except SystemExit as exc:
                 if exc.code not in (None, 0):
-                    print(exc.code if isinstance(exc.code, str) else f"kg: exit {exc.code}", file=sys.stderr,
-                          flush=True)
+                    print(
+                        exc.code if isinstance(exc.code, str) else f"kg: exit {exc.code}", file=sys.stderr, flush=True
+                    )
                     code = STARTUP_REFUSED
             except BaseException:  # noqa: BLE001 - log it; the parent decides whether to restart
                 import traceback
@@ -189,8 +201,9 @@ def check_store_url(url: str) -> None:
     except ValueError:
         parts, port_ok = None, False
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
-        raise SystemExit(f"kg: --store / KG_STORE must be 'embedded' or the http(s) URL of a SPARQL query "
-                         f"endpoint, not {url!r}")
+        raise SystemExit(
+            f"kg: --store / KG_STORE must be 'embedded' or the http(s) URL of a SPARQL query endpoint, not {url!r}"
+        )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -201,16 +214,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--base-iri", default=argparse.SUPPRESS, help="dataset IRI base (env KG_BASE_IRI)")
     parser.add_argument("--timeout", type=float, help="seconds a SPARQL query may run (env KG_TIMEOUT, default 10)")
     parser.add_argument("--store", help="'embedded' or a remote SPARQL query URL (env KG_STORE)")
-    parser.add_argument("--processes", type=int, help=f"server processes (default: one per core, at most "
-                                                       f"{MAX_PROCESSES})")
+    parser.add_argument(
+        "--processes", type=int, help=f"server processes (default: one per core, at most {MAX_PROCESSES})"
+    )
     parser.add_argument("--no-build", action="store_true", help="serve the build as it is, even if stale")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_settings(host=args.host, port=args.port, base_iri=getattr(args, "base_iri", None),
-                             timeout=args.timeout,
-                             store=args.store)
+    settings = load_settings(
+        host=args.host, port=args.port, base_iri=getattr(args, "base_iri", None), timeout=args.timeout, store=args.store
+    )
     if settings.store == "embedded" and not args.no_build:
         ensure_build(settings)
     if settings.store == "embedded":
@@ -224,5 +238,6 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="server.py", description="Serve Jinpu KG (pages and the SPARQL endpoint /sparql).")
+        prog="server.py", description="Serve Jinpu KG (pages and the SPARQL endpoint /sparql)."
+    )
     return run(add_arguments(parser).parse_args(argv))

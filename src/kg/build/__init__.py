@@ -22,9 +22,24 @@ from kg.build.output import write
 from kg.build.sources import enrich_passages, load_shapes, load_sources, read_source_text
 from kg.config import Settings
 
-__all__ = ["BuildError", "BuildResult", "Sources", "build", "enrich_passages", "figure_problems", "infer",
-           "is_stale", "load_shapes", "load_sources", "parse_written_number", "read_source_text", "run", "validate",
-           "write", "_trivial"]
+__all__ = [
+    "BuildError",
+    "BuildResult",
+    "Sources",
+    "build",
+    "enrich_passages",
+    "figure_problems",
+    "infer",
+    "is_stale",
+    "load_shapes",
+    "load_sources",
+    "parse_written_number",
+    "read_source_text",
+    "run",
+    "validate",
+    "write",
+    "_trivial",
+]
 
 
 def run(settings: Settings) -> BuildResult:

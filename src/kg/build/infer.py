@@ -13,8 +13,15 @@ from rdflib.namespace import DCTERMS, OWL, SKOS
 # Properties whose literal values say nothing OWL 2 RL can reason about (labels, text, quotes): left out of the
 # reasoner's input, which makes the closure fast without losing an inference about the data.
 TEXT_PROPERTIES = {
-    RDFS.label, RDFS.comment, SKOS.prefLabel, SKOS.altLabel, SKOS.definition, SKOS.notation, SKOS.note,
-    DCTERMS.title, DCTERMS.description,
+    RDFS.label,
+    RDFS.comment,
+    SKOS.prefLabel,
+    SKOS.altLabel,
+    SKOS.definition,
+    SKOS.notation,
+    SKOS.note,
+    DCTERMS.title,
+    DCTERMS.description,
 }
 
 
@@ -33,8 +40,11 @@ def _reasoner_input(ontology: Graph, data: Graph) -> Graph:
     several times faster with the same result (tests/test_build.py compares it with the closure of everything)."""
     axiom_properties = {RDFS.subPropertyOf, RDFS.domain, RDFS.range, OWL.inverseOf, OWL.equivalentProperty}
     described = {s for s, p, _ in ontology if p in axiom_properties} | {o for _, p, o in ontology if p == OWL.inverseOf}
-    described |= {s for s, o in ontology.subject_objects(RDF.type)
-                  if o in (OWL.TransitiveProperty, OWL.SymmetricProperty, OWL.FunctionalProperty)}
+    described |= {
+        s
+        for s, o in ontology.subject_objects(RDF.type)
+        if o in (OWL.TransitiveProperty, OWL.SymmetricProperty, OWL.FunctionalProperty)
+    }
     literal_ok = _literal_axioms(ontology)
     # rdf:type matters only for classes the ontology places under another class (cax-sco, cax-eqc).
     typed = set(ontology.subjects(RDFS.subClassOf, None)) | set(ontology.subjects(OWL.equivalentClass, None))
@@ -67,8 +77,12 @@ def _trivial(s, p, o) -> bool:
     if p in (OWL.differentFrom, OWL.AllDifferent, RDFS.domain, RDFS.range):
         return True
     # types from the RDF/OWL vocabulary restate the vocabulary, except the property characteristics
-    return (p == RDF.type and isinstance(o, URIRef) and str(o).startswith(VOCAB_NAMESPACES)
-            and o not in (OWL.TransitiveProperty, OWL.SymmetricProperty, OWL.ObjectProperty, OWL.DatatypeProperty))
+    return (
+        p == RDF.type
+        and isinstance(o, URIRef)
+        and str(o).startswith(VOCAB_NAMESPACES)
+        and o not in (OWL.TransitiveProperty, OWL.SymmetricProperty, OWL.ObjectProperty, OWL.DatatypeProperty)
+    )
 
 
 def _chain_properties(ontology: Graph) -> set:

@@ -21,13 +21,42 @@ from kg.rdf.terms import to_oxigraph
 from kg.rdf.vocab import GRAPH_NAMES, SD, prefixes_for
 
 # Prefixes the written files declare: the dataset's own and the vocabularies its data uses.
-WRITTEN_PREFIXES = ("jp", "jpr", "rdf", "rdfs", "xsd", "owl", "skos", "prov", "qb", "oa", "dcterms", "void", "schema",
-                    "org", "sdmx-dimension", "sdmx-measure", "sdmx-attribute")
+WRITTEN_PREFIXES = (
+    "jp",
+    "jpr",
+    "rdf",
+    "rdfs",
+    "xsd",
+    "owl",
+    "skos",
+    "prov",
+    "qb",
+    "oa",
+    "dcterms",
+    "void",
+    "schema",
+    "org",
+    "sdmx-dimension",
+    "sdmx-measure",
+    "sdmx-attribute",
+)
 
 
 # VoID: the vocabularies the data uses besides its own ontology, and resources to start from.
-VOCABULARIES = ("rdfs", "owl", "skos", "prov", "qb", "oa", "dcterms", "schema", "org", "sdmx-dimension",
-                "sdmx-measure", "sdmx-attribute")
+VOCABULARIES = (
+    "rdfs",
+    "owl",
+    "skos",
+    "prov",
+    "qb",
+    "oa",
+    "dcterms",
+    "schema",
+    "org",
+    "sdmx-dimension",
+    "sdmx-measure",
+    "sdmx-attribute",
+)
 EXAMPLE_RESOURCES = ("jinpu", "obs-gdp-2021", "ind-gdp", "report")
 
 
@@ -54,9 +83,17 @@ def void_description(result: BuildResult, settings: Settings) -> Graph:
     g.add((ds, RDF.type, VOID.Dataset))
     g.add((ds, DCTERMS.title, Literal("金普新区2021年发展成就知识图谱", lang="zh")))
     g.add((ds, DCTERMS.title, Literal("Jinpu KG: Dalian Jinpu New District 2021 results", lang="en")))
-    g.add((ds, DCTERMS.description, Literal(
-        "A bilingual knowledge graph of every figure, entity and relation in a Chinese newspaper special report on "
-        "Dalian Jinpu New District's 2021 results, each linked to its verbatim source quote.", lang="en")))
+    g.add(
+        (
+            ds,
+            DCTERMS.description,
+            Literal(
+                "A bilingual knowledge graph of every figure, entity and relation in a Chinese newspaper special "
+                "report on Dalian Jinpu New District's 2021 results, each linked to its verbatim source quote.",
+                lang="en",
+            ),
+        )
+    )
     g.add((ds, DCTERMS.source, jpr["report"]))
     g.add((ds, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
     g.add((ds, VOID.sparqlEndpoint, URIRef(base + "sparql")))
@@ -124,8 +161,10 @@ def write(result: BuildResult, sources_hashes: dict[str, str], settings: Setting
         ox.serialize(quads, str(tmp / DATASET), ox.RdfFormat.N_QUADS)
         # the data version: hashed from the file as written, exactly as the loader and the store will read it
         version = content_hash(read_quads(tmp / DATASET, [settings.graph_iri(n) for n in GRAPH_NAMES]))
-        union = sorted(set(union), key=lambda t: (isinstance(t.subject, ox.BlankNode), str(t.subject), str(t.predicate),
-                                                  str(t.object)))
+        union = sorted(
+            set(union),
+            key=lambda t: (isinstance(t.subject, ox.BlankNode), str(t.subject), str(t.predicate), str(t.object)),
+        )
         ox.serialize(union, str(tmp / "dataset.ttl"), ox.RdfFormat.TURTLE, prefixes=pre)
         ox.serialize(union, str(tmp / "dataset.nt"), ox.RdfFormat.N_TRIPLES)
         ox.serialize(quads, str(tmp / "dataset.jsonld"), ox.RdfFormat.JSON_LD)  # named graphs kept
@@ -142,8 +181,12 @@ def write(result: BuildResult, sources_hashes: dict[str, str], settings: Setting
             "conforms": result.conforms,
             "content_hash": version,
             "graphs": {name: settings.graph_iri(name) for name in GRAPH_NAMES},
-            "triples": {"ontology": len(result.ontology), "asserted": len(result.asserted),
-                        "inferred": len(result.inferred), "union": len(union)},
+            "triples": {
+                "ontology": len(result.ontology),
+                "asserted": len(result.asserted),
+                "inferred": len(result.inferred),
+                "union": len(union),
+            },
             "sources": sources_hashes,
             "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
         }

@@ -73,8 +73,10 @@ def shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     end = limit
-    while end < len(text) and (text[end].isdigit() or (text[end] in ".,%" and end + 1 < len(text)
-                                                       and text[end - 1].isdigit() and text[end + 1].isdigit())):
+    while end < len(text) and (
+        text[end].isdigit()
+        or (text[end] in ".,%" and end + 1 < len(text) and text[end - 1].isdigit() and text[end + 1].isdigit())
+    ):
         end += 1
     if end < len(text) and text[end] == "%" and text[end - 1].isdigit():
         end += 1
@@ -100,11 +102,15 @@ def enrich_passages(data: Graph, text: str, settings: Settings) -> list[str]:
             continue
         end = start + len(quote)
         if text.find(quote, start + 1) >= 0:
-            problems.append(f"{passage}: quote occurs more than once in the source, so its place is ambiguous "
-                            f"(quote a longer span): {quote!r}")
+            problems.append(
+                f"{passage}: quote occurs more than once in the source, so its place is ambiguous "
+                f"(quote a longer span): {quote!r}"
+            )
         if (start, end) in spans:
-            problems.append(f"{passage}: same span ({start}-{end}) as {spans[(start, end)]}: two passages for one "
-                            f"quote make pages cite the wrong sentence; use one passage")
+            problems.append(
+                f"{passage}: same span ({start}-{end}) as {spans[(start, end)]}: two passages for one "
+                f"quote make pages cite the wrong sentence; use one passage"
+            )
         spans[(start, end)] = passage
         section = None
         for offset, heading in headings:
@@ -126,8 +132,8 @@ def enrich_passages(data: Graph, text: str, settings: Settings) -> list[str]:
         data.add((passage, OA.hasSelector, pos_sel))
         data.add((quote_sel, RDF.type, OA.TextQuoteSelector))
         data.add((quote_sel, OA.exact, Literal(quote)))
-        data.add((quote_sel, OA.prefix, Literal(text[max(0, start - 16):start])))
-        data.add((quote_sel, OA.suffix, Literal(text[end:end + 16])))
+        data.add((quote_sel, OA.prefix, Literal(text[max(0, start - 16) : start])))
+        data.add((quote_sel, OA.suffix, Literal(text[end : end + 16])))
         data.add((pos_sel, RDF.type, OA.TextPositionSelector))
         data.add((pos_sel, OA.start, Literal(start, datatype=XSD.nonNegativeInteger)))
         data.add((pos_sel, OA.end, Literal(end, datatype=XSD.nonNegativeInteger)))

@@ -32,8 +32,21 @@ from kg.config import load_settings
 from kg.deploy.haproxy import BACKEND, DEFAULTS, TEMPLATE, Balancer, haproxy_command, render
 from kg.deploy.replica import SERVER_SCRIPT, DeployError, Replica, http_status
 
-__all__ = ["BACKEND", "DEFAULTS", "TEMPLATE", "Balancer", "DeployError", "Deployment", "Replica", "SERVER_SCRIPT",
-           "Slot", "haproxy_command", "http_status", "main", "render"]
+__all__ = [
+    "BACKEND",
+    "DEFAULTS",
+    "TEMPLATE",
+    "Balancer",
+    "DeployError",
+    "Deployment",
+    "Replica",
+    "SERVER_SCRIPT",
+    "Slot",
+    "haproxy_command",
+    "http_status",
+    "main",
+    "render",
+]
 
 
 @dataclass
@@ -47,9 +60,19 @@ class Slot:
 class Deployment:
     """N replicas behind one balancer, plus one spare server slot through which replicas are replaced."""
 
-    def __init__(self, folder: Path, replicas: int, *, port: int, replica_ports: Sequence[int] | None = None,
-                 env: Mapping[str, str] | None = None, flags: Sequence[str] = (), host: str = "127.0.0.1",
-                 ready_timeout: float = 90.0, **balancer_values):
+    def __init__(
+        self,
+        folder: Path,
+        replicas: int,
+        *,
+        port: int,
+        replica_ports: Sequence[int] | None = None,
+        env: Mapping[str, str] | None = None,
+        flags: Sequence[str] = (),
+        host: str = "127.0.0.1",
+        ready_timeout: float = 90.0,
+        **balancer_values,
+    ):
         if replicas < 1:
             raise ValueError("at least one replica")
         self.folder = folder
@@ -72,8 +95,14 @@ class Deployment:
 
     def new_replica(self, env: Mapping[str, str] | None = None, flags: Sequence[str] | None = None) -> Replica:
         self._count += 1
-        return Replica(f"replica-{self._count}", self._next_port(), self.folder, {**self.env, **(env or {})},
-                       self.flags if flags is None else tuple(flags), self.host)
+        return Replica(
+            f"replica-{self._count}",
+            self._next_port(),
+            self.folder,
+            {**self.env, **(env or {})},
+            self.flags if flags is None else tuple(flags),
+            self.host,
+        )
 
     @property
     def replicas(self) -> list[Replica]:
@@ -90,8 +119,9 @@ class Deployment:
                 slot.replica = self.new_replica().start()
             for replica in self.replicas:
                 replica.wait_ready(self.ready_timeout)
-            servers = [(s.server, self.host, s.replica.port if s.replica else 1, s.replica is not None)
-                       for s in self.slots]
+            servers = [
+                (s.server, self.host, s.replica.port if s.replica else 1, s.replica is not None) for s in self.slots
+            ]
             self.balancer.start(servers)
             for slot in self.slots:
                 if slot.replica is not None:
@@ -101,9 +131,16 @@ class Deployment:
             raise
         return self
 
-    def replace(self, slot: Slot, env: Mapping[str, str] | None = None, flags: Sequence[str] | None = None, *,
-                new: Replica | None = None, ready_timeout: float | None = None,
-                drain_timeout: float = 60.0) -> Replica:
+    def replace(
+        self,
+        slot: Slot,
+        env: Mapping[str, str] | None = None,
+        flags: Sequence[str] | None = None,
+        *,
+        new: Replica | None = None,
+        ready_timeout: float | None = None,
+        drain_timeout: float = 60.0,
+    ) -> Replica:
         """Replace one slot's replica by a new one (the current build, or the env/flags given, or a replica `new`
         already started), dropping no request.
 
@@ -153,24 +190,39 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="deploy/run.py",
         description="Start N replicas of Jinpu KG behind HAProxy on this machine, in the foreground (Ctrl-C or SIGTERM "
-                    "stops all; SIGHUP replaces every replica in turn, e.g. after `kg build`, dropping no request). "
-                    "`render` prints the balancer configuration for replicas on other machines instead.")
+        "stops all; SIGHUP replaces every replica in turn, e.g. after `kg build`, dropping no request). "
+        "`render` prints the balancer configuration for replicas on other machines instead.",
+    )
     parser.add_argument("--replicas", type=int, default=2, help="number of app replicas (default 2)")
     parser.add_argument("--host", default="127.0.0.1", help="address of the balancer and the replicas (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="the balancer's port (default 8080)")
-    parser.add_argument("--replica-port", type=int, default=None,
-                        help="first replica port (default: free ports chosen by the OS)")
-    parser.add_argument("--dir", type=Path, default=None,
-                        help="run folder for the configuration, pid files and logs (default: a new temporary one)")
+    parser.add_argument(
+        "--replica-port", type=int, default=None, help="first replica port (default: free ports chosen by the OS)"
+    )
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="run folder for the configuration, pid files and logs (default: a new temporary one)",
+    )
     parser.add_argument("--processes", type=int, default=1, help="server processes per replica (default 1)")
     parser.add_argument("--no-build", action="store_true", help="serve the build as it is, even if stale")
-    parser.add_argument("--server-maxconn", type=int, default=DEFAULTS["server_maxconn"],
-                        help="requests one replica is given at once (default %(default)s)")
-    parser.add_argument("--maxconn", type=int, default=DEFAULTS["maxconn"],
-                        help="client connections the balancer accepts at once (default %(default)s)")
+    parser.add_argument(
+        "--server-maxconn",
+        type=int,
+        default=DEFAULTS["server_maxconn"],
+        help="requests one replica is given at once (default %(default)s)",
+    )
+    parser.add_argument(
+        "--maxconn",
+        type=int,
+        default=DEFAULTS["maxconn"],
+        help="client connections the balancer accepts at once (default %(default)s)",
+    )
     parser.add_argument("command", nargs="?", choices=["run", "render"], default="run")
-    parser.add_argument("--server", type=parse_server, action="append", default=[],
-                        help="render: a replica HOST:PORT (repeat for each)")
+    parser.add_argument(
+        "--server", type=parse_server, action="append", default=[], help="render: a replica HOST:PORT (repeat for each)"
+    )
     args = parser.parse_args(argv)
     values = {"maxconn": args.maxconn, "server_maxconn": args.server_maxconn}
 
@@ -190,8 +242,15 @@ def main(argv: list[str] | None = None) -> int:
         ensure_build(settings)  # once, before the replicas start (each runs with --no-build)
     folder = args.dir or Path(tempfile.mkdtemp(prefix="kg-deploy-"))
     ports = list(range(args.replica_port, args.replica_port + 2 * args.replicas + 2)) if args.replica_port else None
-    deployment = Deployment(folder, args.replicas, port=args.port, replica_ports=ports, host=args.host,
-                            flags=["--processes", str(args.processes)], **values)
+    deployment = Deployment(
+        folder,
+        args.replicas,
+        port=args.port,
+        replica_ports=ports,
+        host=args.host,
+        flags=["--processes", str(args.processes)],
+        **values,
+    )
     rolls = []
 
     def on_signal(signum, frame) -> None:
@@ -204,10 +263,23 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGHUP, on_signal)
     try:
         deployment.start()
-        print(json.dumps({"url": deployment.url, "folder": str(folder), "pid": os.getpid(),
-                          "replicas": [r.url for r in deployment.replicas]}), flush=True)
-        print(f"serving on {deployment.url} ({args.replicas} replicas, logs in {folder}); "
-              f"SIGHUP rolls every replica, Ctrl-C stops", file=sys.stderr, flush=True)
+        print(
+            json.dumps(
+                {
+                    "url": deployment.url,
+                    "folder": str(folder),
+                    "pid": os.getpid(),
+                    "replicas": [r.url for r in deployment.replicas],
+                }
+            ),
+            flush=True,
+        )
+        print(
+            f"serving on {deployment.url} ({args.replicas} replicas, logs in {folder}); "
+            f"SIGHUP rolls every replica, Ctrl-C stops",
+            file=sys.stderr,
+            flush=True,
+        )
         while True:
             if rolls:
                 rolls.clear()
@@ -215,12 +287,14 @@ def main(argv: list[str] | None = None) -> int:
                     new = deployment.roll()
                     print(f"rolled: now {', '.join(r.url for r in new)}", file=sys.stderr, flush=True)
                 except DeployError as exc:
-                    print(f"roll stopped, the replicas that were serving still are: {exc}", file=sys.stderr,
-                          flush=True)
+                    print(f"roll stopped, the replicas that were serving still are: {exc}", file=sys.stderr, flush=True)
             for replica in deployment.replicas:
                 if not replica.alive():  # a crashed replica is replaced (the balancer routes around it meanwhile)
-                    print(f"{replica.name} exited with {replica.process.returncode}; replacing it", file=sys.stderr,
-                          flush=True)
+                    print(
+                        f"{replica.name} exited with {replica.process.returncode}; replacing it",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     try:
                         deployment.replace(next(s for s in deployment.slots if s.replica is replica))
                     except DeployError as exc:

@@ -34,8 +34,14 @@ DEFAULTS = {
 }
 
 
-def render(servers: Sequence[tuple[str, str, int, bool]], *, bind: str, admin_socket: Path | str,
-           template: str | None = None, **values) -> str:
+def render(
+    servers: Sequence[tuple[str, str, int, bool]],
+    *,
+    bind: str,
+    admin_socket: Path | str,
+    template: str | None = None,
+    **values,
+) -> str:
     """The balancer's configuration: servers are (name, host, port, enabled); values fill the other placeholders."""
     text = TEMPLATE.read_text(encoding="utf-8") if template is None else template
     lines = []
@@ -86,8 +92,13 @@ class Balancer:
         if check.returncode != 0:
             raise DeployError(f"haproxy rejects {self.config_path}:\n{check.stdout}{check.stderr}")
         with open(self.access_log, "ab") as out, open(self.error_log, "ab") as err:
-            self.process = subprocess.Popen([command, "-db", "-f", str(self.config_path)], stdout=out, stderr=err,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+            self.process = subprocess.Popen(
+                [command, "-db", "-f", str(self.config_path)],
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self.pid_path.write_text(f"{self.process.pid}\n")
         deadline = time.monotonic() + timeout
         while True:
@@ -133,8 +144,10 @@ class Balancer:
             if predicate(row):
                 return row
             if time.monotonic() > deadline:
-                raise DeployError(f"server {server} is not {what} after {timeout:g} s: {row['status']}, "
-                                  f"last check {row.get('check_status')} {row.get('check_code')}")
+                raise DeployError(
+                    f"server {server} is not {what} after {timeout:g} s: {row['status']}, "
+                    f"last check {row.get('check_status')} {row.get('check_code')}"
+                )
             time.sleep(0.05)
 
     def point(self, server: str, host: str, port: int) -> None:

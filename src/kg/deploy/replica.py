@@ -66,12 +66,26 @@ class Replica:
         return self.folder / f"{self.name}.pid"
 
     def start(self) -> Replica:
-        command = [sys.executable, str(SERVER_SCRIPT), "--host", self.host, "--port", str(self.port), "--no-build",
-                   *self.flags]
+        command = [
+            sys.executable,
+            str(SERVER_SCRIPT),
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--no-build",
+            *self.flags,
+        ]
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **self.env}, stdout=log,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True)  # its own group: killed or stopped as one
+            self.process = subprocess.Popen(
+                command,
+                cwd=PROJECT_ROOT,
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )  # its own group: killed or stopped as one
         self.pid_path.write_text(f"{self.process.pid}\n")
         return self
 
@@ -88,8 +102,9 @@ class Replica:
             if not self.alive():
                 raise DeployError(f"replica {self.name} exited with {self.process.returncode}:\n{self.log()[-2000:]}")
             if time.monotonic() > deadline:
-                raise DeployError(f"replica {self.name} on port {self.port} is not ready after {timeout:g} s: "
-                                  f"{self.health_reason()}")
+                raise DeployError(
+                    f"replica {self.name} on port {self.port} is not ready after {timeout:g} s: {self.health_reason()}"
+                )
             time.sleep(0.1)
 
     def health_reason(self) -> str:

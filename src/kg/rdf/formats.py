@@ -46,31 +46,109 @@ class Format:
 
 FORMATS = (
     # Results of SELECT and ASK, in the server's order of preference.
-    Format("json", "application/sparql-results+json", ("select", "ask"), results=RF.JSON,
-           aliases=("application/json", "text/javascript", "application/javascript"), w3c=_W3C + "SPARQL_Results_JSON",
-           ext="srj", title="SPARQL Results JSON"),
-    Format("xml", "application/sparql-results+xml", ("select", "ask"), results=RF.XML,
-           aliases=("application/xml", "text/xml"), w3c=_W3C + "SPARQL_Results_XML", ext="srx",
-           title="SPARQL Results XML"),
-    Format("csv", "text/csv", ("select", "ask"), results=RF.CSV, w3c=_W3C + "SPARQL_Results_CSV", ext="csv",
-           title="CSV"),
-    Format("tsv", "text/tab-separated-values", ("select", "ask"), results=RF.TSV, w3c=_W3C + "SPARQL_Results_TSV",
-           ext="tsv", title="TSV"),
+    Format(
+        "json",
+        "application/sparql-results+json",
+        ("select", "ask"),
+        results=RF.JSON,
+        aliases=("application/json", "text/javascript", "application/javascript"),
+        w3c=_W3C + "SPARQL_Results_JSON",
+        ext="srj",
+        title="SPARQL Results JSON",
+    ),
+    Format(
+        "xml",
+        "application/sparql-results+xml",
+        ("select", "ask"),
+        results=RF.XML,
+        aliases=("application/xml", "text/xml"),
+        w3c=_W3C + "SPARQL_Results_XML",
+        ext="srx",
+        title="SPARQL Results XML",
+    ),
+    Format(
+        "csv", "text/csv", ("select", "ask"), results=RF.CSV, w3c=_W3C + "SPARQL_Results_CSV", ext="csv", title="CSV"
+    ),
+    Format(
+        "tsv",
+        "text/tab-separated-values",
+        ("select", "ask"),
+        results=RF.TSV,
+        w3c=_W3C + "SPARQL_Results_TSV",
+        ext="tsv",
+        title="TSV",
+    ),
     # Graphs (CONSTRUCT, DESCRIBE, the service description and documents).
-    Format("turtle", "text/turtle", ("graph",), rdf=RDF.TURTLE, aliases=("application/turtle", "application/x-turtle"),
-           w3c=_W3C + "Turtle", ext="ttl", title="Turtle"),
-    Format("ntriples", "application/n-triples", ("graph",), rdf=RDF.N_TRIPLES, aliases=("text/plain",),
-           w3c=_W3C + "N-Triples", ext="nt", title="N-Triples"),
-    Format("jsonld", "application/ld+json", ("graph",), rdf=RDF.JSON_LD,
-           aliases=("application/x-json+ld", "application/json"), w3c=_W3C + "JSON-LD", ext="jsonld", title="JSON-LD"),
-    Format("rdfxml", "application/rdf+xml", ("graph",), rdf=RDF.RDF_XML, aliases=("application/xml", "text/xml"),
-           w3c=_W3C + "RDF_XML", ext="rdf", title="RDF/XML"),
-    Format("n3", "text/n3", ("graph",), rdf=RDF.N3, aliases=("text/rdf+n3", "application/n3"), w3c=_W3C + "N3",
-           ext="n3", title="N3"),
-    Format("trig", "application/trig", ("graph",), rdf=RDF.TRIG, aliases=("application/x-trig",), w3c=_W3C + "TriG",
-           ext="trig", title="TriG"),
-    Format("nquads", "application/n-quads", ("graph",), rdf=RDF.N_QUADS, aliases=("text/x-nquads",),
-           w3c=_W3C + "N-Quads", ext="nq", title="N-Quads"),
+    Format(
+        "turtle",
+        "text/turtle",
+        ("graph",),
+        rdf=RDF.TURTLE,
+        aliases=("application/turtle", "application/x-turtle"),
+        w3c=_W3C + "Turtle",
+        ext="ttl",
+        title="Turtle",
+    ),
+    Format(
+        "ntriples",
+        "application/n-triples",
+        ("graph",),
+        rdf=RDF.N_TRIPLES,
+        aliases=("text/plain",),
+        w3c=_W3C + "N-Triples",
+        ext="nt",
+        title="N-Triples",
+    ),
+    Format(
+        "jsonld",
+        "application/ld+json",
+        ("graph",),
+        rdf=RDF.JSON_LD,
+        aliases=("application/x-json+ld", "application/json"),
+        w3c=_W3C + "JSON-LD",
+        ext="jsonld",
+        title="JSON-LD",
+    ),
+    Format(
+        "rdfxml",
+        "application/rdf+xml",
+        ("graph",),
+        rdf=RDF.RDF_XML,
+        aliases=("application/xml", "text/xml"),
+        w3c=_W3C + "RDF_XML",
+        ext="rdf",
+        title="RDF/XML",
+    ),
+    Format(
+        "n3",
+        "text/n3",
+        ("graph",),
+        rdf=RDF.N3,
+        aliases=("text/rdf+n3", "application/n3"),
+        w3c=_W3C + "N3",
+        ext="n3",
+        title="N3",
+    ),
+    Format(
+        "trig",
+        "application/trig",
+        ("graph",),
+        rdf=RDF.TRIG,
+        aliases=("application/x-trig",),
+        w3c=_W3C + "TriG",
+        ext="trig",
+        title="TriG",
+    ),
+    Format(
+        "nquads",
+        "application/n-quads",
+        ("graph",),
+        rdf=RDF.N_QUADS,
+        aliases=("text/x-nquads",),
+        w3c=_W3C + "N-Quads",
+        ext="nq",
+        title="N-Quads",
+    ),
 )
 BY_NAME = {f.name: f for f in FORMATS}
 BY_EXT = {f.ext: f for f in FORMATS}
@@ -90,14 +168,23 @@ _FORMAT_PARAM: dict[str, dict[str, str]] = {
     "srx": {"select": "xml", "ask": "xml"},
     "csv": {"select": "csv", "ask": "csv"},
     "tsv": {"select": "tsv", "ask": "tsv"},
-    "turtle": {"graph": "turtle"}, "ttl": {"graph": "turtle"},
+    "turtle": {"graph": "turtle"},
+    "ttl": {"graph": "turtle"},
     "n3": {"graph": "n3"},
-    "nt": {"graph": "ntriples"}, "ntriples": {"graph": "ntriples"}, "n-triples": {"graph": "ntriples"},
-    "jsonld": {"graph": "jsonld"}, "json-ld": {"graph": "jsonld"},
-    "rdf": {"graph": "rdfxml"}, "rdfxml": {"graph": "rdfxml"}, "rdf+xml": {"graph": "rdfxml"},
-    "rdf/xml": {"graph": "rdfxml"}, "owl": {"graph": "rdfxml"},
+    "nt": {"graph": "ntriples"},
+    "ntriples": {"graph": "ntriples"},
+    "n-triples": {"graph": "ntriples"},
+    "jsonld": {"graph": "jsonld"},
+    "json-ld": {"graph": "jsonld"},
+    "rdf": {"graph": "rdfxml"},
+    "rdfxml": {"graph": "rdfxml"},
+    "rdf+xml": {"graph": "rdfxml"},
+    "rdf/xml": {"graph": "rdfxml"},
+    "owl": {"graph": "rdfxml"},
     "trig": {"graph": "trig"},
-    "nquads": {"graph": "nquads"}, "nq": {"graph": "nquads"}, "n-quads": {"graph": "nquads"},
+    "nquads": {"graph": "nquads"},
+    "nq": {"graph": "nquads"},
+    "n-quads": {"graph": "nquads"},
 }
 for _f in FORMATS:  # a media type works as a format value too
     for _mt in (_f.media_type, *_f.aliases):
@@ -254,6 +341,7 @@ def prefers_html(accept: str | None, machine_types: Sequence[str]) -> bool:
     """Whether a client asks for HTML (text/html or XHTML named in Accept) at least as much as for any of the
     machine formats: a browser, not a program that accepts anything."""
     ranges = parse_accept(accept)
-    html = max(quality([r for r in ranges if r.specificity() == 2], t)[0]
-               for t in ("text/html", "application/xhtml+xml"))
+    html = max(
+        quality([r for r in ranges if r.specificity() == 2], t)[0] for t in ("text/html", "application/xhtml+xml")
+    )
     return html > 0 and all(quality(ranges, t)[0] <= html for t in machine_types)

@@ -27,37 +27,90 @@ def endpoint_vocabulary(settings: Settings) -> Namespace:
 
 # term -> (kind, range, English label, comment)
 TERMS = {
-    "queryTimeout": ("datatype", XSD.decimal, "query timeout",
-                     "Seconds a query may run; a query that runs longer is stopped and answered with HTTP 503."),
-    "maxResultRows": ("datatype", XSD.integer, "maximum result rows",
-                      ("Rows (SELECT) or triples (CONSTRUCT, DESCRIBE) a result has at most; a longer one is cut, "
-                       "its head links to the truncation note and the response has X-KG-Truncated: true.")),
-    "maxQueryBytes": ("datatype", XSD.integer, "maximum query size",
-                      "Bytes a query may have; a longer one is refused with HTTP 413."),
-    "queryWorkers": ("datatype", XSD.integer, "query workers",
-                     "Query worker processes per server process; further queries wait for a free one."),
+    "queryTimeout": (
+        "datatype",
+        XSD.decimal,
+        "query timeout",
+        "Seconds a query may run; a query that runs longer is stopped and answered with HTTP 503.",
+    ),
+    "maxResultRows": (
+        "datatype",
+        XSD.integer,
+        "maximum result rows",
+        (
+            "Rows (SELECT) or triples (CONSTRUCT, DESCRIBE) a result has at most; a longer one is cut, "
+            "its head links to the truncation note and the response has X-KG-Truncated: true."
+        ),
+    ),
+    "maxQueryBytes": (
+        "datatype",
+        XSD.integer,
+        "maximum query size",
+        "Bytes a query may have; a longer one is refused with HTTP 413.",
+    ),
+    "queryWorkers": (
+        "datatype",
+        XSD.integer,
+        "query workers",
+        "Query worker processes per server process; further queries wait for a free one.",
+    ),
     "serverProcesses": ("datatype", XSD.integer, "server processes", "Server processes answering requests."),
-    "readOnly": ("datatype", XSD.boolean, "read-only",
-                 "True: SPARQL Update and Graph Store writes are refused."),
-    "truncationHeader": ("datatype", XSD.string, "truncation header",
-                         "The response header that says a result was cut."),
-    "truncationNote": ("object", RDFS.Resource, "truncation note",
-                       "The note a cut result links to from its head (SPARQL JSON and XML `link`)."),
-    "fastSlice": ("datatype", XSD.decimal, "first time slice",
-                  "Seconds every query runs at normal priority before a longer one moves to the slow lane."),
-    "slowLane": ("datatype", XSD.integer, "slow lane",
-                 ("Queries that may run at once, per server process, after their first time slice (at the lowest CPU "
-                  "priority, one per client); more are refused with HTTP 429 or 503.")),
-    "clientBudget": ("datatype", XSD.decimal, "client time budget",
-                     "Seconds of query time a client may use per budget window; over it, HTTP 429 with Retry-After."),
+    "readOnly": ("datatype", XSD.boolean, "read-only", "True: SPARQL Update and Graph Store writes are refused."),
+    "truncationHeader": (
+        "datatype",
+        XSD.string,
+        "truncation header",
+        "The response header that says a result was cut.",
+    ),
+    "truncationNote": (
+        "object",
+        RDFS.Resource,
+        "truncation note",
+        "The note a cut result links to from its head (SPARQL JSON and XML `link`).",
+    ),
+    "fastSlice": (
+        "datatype",
+        XSD.decimal,
+        "first time slice",
+        "Seconds every query runs at normal priority before a longer one moves to the slow lane.",
+    ),
+    "slowLane": (
+        "datatype",
+        XSD.integer,
+        "slow lane",
+        (
+            "Queries that may run at once, per server process, after their first time slice (at the lowest CPU "
+            "priority, one per client); more are refused with HTTP 429 or 503."
+        ),
+    ),
+    "clientBudget": (
+        "datatype",
+        XSD.decimal,
+        "client time budget",
+        "Seconds of query time a client may use per budget window; over it, HTTP 429 with Retry-After.",
+    ),
     "budgetWindow": ("datatype", XSD.decimal, "budget window", "Seconds over which a client's query time is counted."),
-    "timedOutMemory": ("datatype", XSD.decimal, "timed-out query memory",
-                       "Seconds a query text that ran out of time is refused at once (HTTP 429)."),
-    "maxClientConnections": ("datatype", XSD.integer, "connections per client",
-                             "Open connections a client address may hold per server process; more get HTTP 429."),
-    "graphStore": ("object", RDFS.Resource, "graph store",
-                   ("The SPARQL 1.1 Graph Store HTTP Protocol endpoint of the same dataset (read-only: GET and "
-                    "HEAD with ?graph=<IRI> or ?default).")),
+    "timedOutMemory": (
+        "datatype",
+        XSD.decimal,
+        "timed-out query memory",
+        "Seconds a query text that ran out of time is refused at once (HTTP 429).",
+    ),
+    "maxClientConnections": (
+        "datatype",
+        XSD.integer,
+        "connections per client",
+        "Open connections a client address may hold per server process; more get HTTP 429.",
+    ),
+    "graphStore": (
+        "object",
+        RDFS.Resource,
+        "graph store",
+        (
+            "The SPARQL 1.1 Graph Store HTTP Protocol endpoint of the same dataset (read-only: GET and "
+            "HEAD with ?graph=<IRI> or ?default)."
+        ),
+    ),
 }
 
 
@@ -70,8 +123,15 @@ def endpoint_vocabulary_graph(settings: Settings) -> Graph:
     g.bind("sd", SD)
     g.add((doc, RDF.type, OWL.Ontology))
     g.add((doc, RDFS.label, Literal("Jinpu KG endpoint vocabulary", lang="en")))
-    g.add((doc, RDFS.comment, Literal("Limits and links of the Jinpu KG SPARQL endpoint, as stated in its service "
-                                      "description.", lang="en")))
+    g.add(
+        (
+            doc,
+            RDFS.comment,
+            Literal(
+                "Limits and links of the Jinpu KG SPARQL endpoint, as stated in its service description.", lang="en"
+            ),
+        )
+    )
     for name, (kind, range_, label, comment) in TERMS.items():
         term = ep[name]
         g.add((term, RDF.type, RDF.Property))

@@ -93,9 +93,13 @@ class FairShare:
             until = self._timed_out.get(key)
             if until is not None:
                 if until > now:
-                    raise TooBusy(429, f"This query ran longer than the limit of {self.timeout:g} s a short while "
-                                       f"ago, so it is refused for {until - now:.0f} s more without being run. "
-                                       "Narrow it down (LIMIT, more specific patterns) and try again.", until - now)
+                    raise TooBusy(
+                        429,
+                        f"This query ran longer than the limit of {self.timeout:g} s a short while "
+                        f"ago, so it is refused for {until - now:.0f} s more without being run. "
+                        "Narrow it down (LIMIT, more specific patterns) and try again.",
+                        until - now,
+                    )
                 del self._timed_out[key]
             client = self._client(address)
             used = self._used(client, now)
@@ -107,15 +111,28 @@ class FairShare:
                     free_at = ended + self.window
                     if running < self.budget:
                         break
-                raise self._refuse(address, free_at, TooBusy(
-                    429, f"Your queries used {used:.1f} s of query time in the last {self.window:g} s; each client "
-                         f"may use {self.budget:g} s per {self.window:g} s. Retry after {free_at - now:.0f} s.",
-                    free_at - now))
+                raise self._refuse(
+                    address,
+                    free_at,
+                    TooBusy(
+                        429,
+                        f"Your queries used {used:.1f} s of query time in the last {self.window:g} s; each client "
+                        f"may use {self.budget:g} s per {self.window:g} s. Retry after {free_at - now:.0f} s.",
+                        free_at - now,
+                    ),
+                )
             if client.turned_away and not client.reserved:
                 if self._slow_total + self._reserved >= self.slow_lane:
-                    raise self._refuse(address, now + 1.0, TooBusy(
-                        503, "Your last query needed more than the first time slice and the slow lane for long "
-                             f"queries is full ({self.slow_lane} at once); try again shortly.", 2))
+                    raise self._refuse(
+                        address,
+                        now + 1.0,
+                        TooBusy(
+                            503,
+                            "Your last query needed more than the first time slice and the slow lane for long "
+                            f"queries is full ({self.slow_lane} at once); try again shortly.",
+                            2,
+                        ),
+                    )
                 client.reserved = True  # its next query may need the slow lane: keep a place for it
                 self._reserved += 1
             self._refusals.pop(address, None)
@@ -144,12 +161,20 @@ class FairShare:
             client = self._client(address)
             reserved = self._unreserve(client)
             if client.slow >= 1:
-                raise TooBusy(429, "You already have a long query running; a client may run one at a time past "
-                                   "the first time slice. Wait for it to end, then try again.", 2)
+                raise TooBusy(
+                    429,
+                    "You already have a long query running; a client may run one at a time past "
+                    "the first time slice. Wait for it to end, then try again.",
+                    2,
+                )
             if not reserved and self._slow_total + self._reserved >= self.slow_lane:
                 client.turned_away = self.clock()
-                raise TooBusy(503, f"This query needs more than the first time slice and the slow lane for long "
-                                   f"queries is full ({self.slow_lane} at once); try again shortly.", 2)
+                raise TooBusy(
+                    503,
+                    f"This query needs more than the first time slice and the slow lane for long "
+                    f"queries is full ({self.slow_lane} at once); try again shortly.",
+                    2,
+                )
             client.slow += 1
             self._slow_total += 1
             client.turned_away = 0.0

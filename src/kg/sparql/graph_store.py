@@ -25,8 +25,10 @@ from kg.sparql.policy import QueryError
 
 READ_METHODS = ("GET", "HEAD")
 ALLOWED = "GET, HEAD, OPTIONS"
-READ_ONLY = ("This dataset is read-only: its Graph Store Protocol endpoint answers GET and HEAD "
-             "(?graph=<IRI> or ?default), never {method}.")
+READ_ONLY = (
+    "This dataset is read-only: its Graph Store Protocol endpoint answers GET and HEAD "
+    "(?graph=<IRI> or ?default), never {method}."
+)
 GRAPH_FORMATS = tuple(f for f in FORMATS if "graph" in f.kinds)
 DEFAULT = None  # the default graph (the union)
 
@@ -139,24 +141,38 @@ class GraphStore:
         except UnknownFormat as exc:
             raise QueryError(406, str(exc)) from None
         if name is None:
-            raise QueryError(406, "None of the accepted media types is an RDF format of this graph; available: "
-                                  + ", ".join(f.media_type for f in GRAPH_FORMATS) + ".")
+            raise QueryError(
+                406,
+                "None of the accepted media types is an RDF format of this graph; available: "
+                + ", ".join(f.media_type for f in GRAPH_FORMATS)
+                + ".",
+            )
         return BY_NAME[name]
 
-    def answer(self, method: str, req: GraphRequest, accept: str | None, if_none_match: str | None,
-               cors: list[tuple[str, str]]) -> GraphAnswer:
+    def answer(
+        self, method: str, req: GraphRequest, accept: str | None, if_none_match: str | None, cors: list[tuple[str, str]]
+    ) -> GraphAnswer:
         """The answer to a Graph Store Protocol request (QueryError for what cannot be served)."""
         if method not in READ_METHODS:
             raise QueryError(405, READ_ONLY.format(method=method))
         if req.iri is not DEFAULT and req.iri not in self.graph_iris:
-            raise QueryError(404, f"This dataset has no graph named <{req.iri}>; its graphs are "
-                                  + ", ".join(f"<{g}>" for g in self.graph_iris) + " (and ?default, their union).")
+            raise QueryError(
+                404,
+                f"This dataset has no graph named <{req.iri}>; its graphs are "
+                + ", ".join(f"<{g}>" for g in self.graph_iris)
+                + " (and ?default, their union).",
+            )
         fmt = self.choose(accept, req.formats)
         version, body = self.body(req.iri, fmt)
         digest = hashlib.blake2b(f"{version} {req.iri} {fmt.name}".encode(), digest_size=8).hexdigest()
         etag = f'W/"{digest}"'
-        headers = [("Content-Type", fmt.content_type), ("Vary", "Accept"), ("ETag", etag),
-                   ("Cache-Control", "public, max-age=300"), *cors]
+        headers = [
+            ("Content-Type", fmt.content_type),
+            ("Vary", "Accept"),
+            ("ETag", etag),
+            ("Cache-Control", "public, max-age=300"),
+            *cors,
+        ]
         if if_none_match and (etag in {t.strip() for t in if_none_match.split(",")} or if_none_match == "*"):
             return GraphAnswer(304, headers, b"")
         return GraphAnswer(200, [*headers, ("Content-Length", str(len(body)))], body)

@@ -69,8 +69,12 @@ def wants_the_view(environ: dict, req: ProtocolRequest | None = None) -> bool:
     Store request (?graph= / ?default), or a browser asking for HTML (sent on to the query page)."""
     if graph_store.names_a_graph(environ.get("QUERY_STRING", "")):
         return True
-    return (req is not None and req.method == "GET" and not req.formats
-            and prefers_html(req.accept, [f.media_type for f in FORMATS]))
+    return (
+        req is not None
+        and req.method == "GET"
+        and not req.formats
+        and prefers_html(req.accept, [f.media_type for f in FORMATS])
+    )
 
 
 @bp.route("/sparql", methods=["GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"])
@@ -112,8 +116,9 @@ def _to_query_page(req: ProtocolRequest) -> Response:
 def _graph_store_answer(service: SparqlService, graph_request: graph_store.GraphRequest) -> Response:
     accept = request.headers.get("Accept")
     try:
-        answer = service.graph_store.answer(request.method, graph_request, accept,
-                                            request.headers.get("If-None-Match"), CORS_HEADERS)
+        answer = service.graph_store.answer(
+            request.method, graph_request, accept, request.headers.get("If-None-Match"), CORS_HEADERS
+        )
     except QueryError as exc:
         return error_answer(exc.status, exc.message, accept, allow=graph_store.ALLOWED).flask()
     return Response(answer.body, status=answer.status, headers=answer.headers)
@@ -130,10 +135,13 @@ def graph_store_endpoint() -> Response:
         if graph_request is None:
             if request.method not in graph_store.READ_METHODS:
                 raise QueryError(405, graph_store.READ_ONLY.format(method=request.method))
-            raise QueryError(400, "Name a graph: /store?graph=<IRI> for a named graph, /store?default for the default "
-                                  "graph (the union of the named graphs). Graphs: "
-                                  + ", ".join(f"<{g}>" for g in current_app.extensions[EXTENSION].graph_store
-                                              .graph_iris) + ".")
+            raise QueryError(
+                400,
+                "Name a graph: /store?graph=<IRI> for a named graph, /store?default for the default "
+                "graph (the union of the named graphs). Graphs: "
+                + ", ".join(f"<{g}>" for g in current_app.extensions[EXTENSION].graph_store.graph_iris)
+                + ".",
+            )
     except QueryError as exc:
         return error_answer(exc.status, exc.message, accept, allow=graph_store.ALLOWED).flask()
     return _graph_store_answer(current_app.extensions[EXTENSION], graph_request)
@@ -147,15 +155,18 @@ def endpoint_vocabulary_document() -> Response:
     accept = request.headers.get("Accept")
     ext = negotiate_document(accept, html=True)
     if ext is None:
-        return error_answer(406, "Available as " + ", ".join(f.media_type for f in DOCUMENT_FORMATS.values()) + ".",
-                            accept).flask()
+        return error_answer(
+            406, "Available as " + ", ".join(f.media_type for f in DOCUMENT_FORMATS.values()) + ".", accept
+        ).flask()
     fmt = DOCUMENT_FORMATS["ttl" if ext == HTML else ext]
     graph = endpoint_vocabulary_graph(service.settings)
     prefixes = {"ep": str(endpoint_vocabulary(service.settings)), **PREFIXES}
     body = convert_ntriples(graph.serialize(format="nt", encoding="utf-8"), fmt, prefixes)
     ctype = "text/plain; charset=utf-8" if ext == HTML else fmt.content_type
-    return Response(body, headers=[("Content-Type", ctype), ("Vary", "Accept"), *CORS_HEADERS,
-                                   ("Cache-Control", "public, max-age=300")])
+    return Response(
+        body,
+        headers=[("Content-Type", ctype), ("Vary", "Accept"), *CORS_HEADERS, ("Cache-Control", "public, max-age=300")],
+    )
 
 
 @bp.route(TRUNCATED_NOTE, methods=["GET", "HEAD"])
@@ -163,21 +174,30 @@ def truncated_note() -> Response:
     """The note a cut result links to in its head: that it was cut, and at how many rows."""
     service: SparqlService = current_app.extensions[EXTENSION]
     body = truncation_text(service.settings.max_rows).encode("utf-8")
-    return Response(body, headers=[("Content-Type", "text/plain; charset=utf-8"), *CORS_HEADERS,
-                                   ("Cache-Control", "public, max-age=300")])
+    return Response(
+        body,
+        headers=[
+            ("Content-Type", "text/plain; charset=utf-8"),
+            *CORS_HEADERS,
+            ("Cache-Control", "public, max-age=300"),
+        ],
+    )
 
 
 def _preflight(methods: str = ALLOWED_METHODS) -> Response:
     requested = request.headers.get("Access-Control-Request-Headers", "")
     allowed = requested or "Accept, Content-Type, If-None-Match, Cache-Control, X-Requested-With"
-    return Response(status=204, headers=[
-        ("Access-Control-Allow-Origin", "*"),
-        ("Access-Control-Allow-Methods", methods),
-        ("Access-Control-Allow-Headers", allowed),
-        ("Access-Control-Max-Age", "86400"),
-        ("Allow", methods),
-        ("Vary", "Access-Control-Request-Headers"),
-    ])
+    return Response(
+        status=204,
+        headers=[
+            ("Access-Control-Allow-Origin", "*"),
+            ("Access-Control-Allow-Methods", methods),
+            ("Access-Control-Allow-Headers", allowed),
+            ("Access-Control-Max-Age", "86400"),
+            ("Allow", methods),
+            ("Vary", "Access-Control-Request-Headers"),
+        ],
+    )
 
 
 @bp.errorhandler(QueryError)

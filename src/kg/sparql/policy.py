@@ -89,7 +89,7 @@ def spec_unescape(text: str) -> str:
         kind = text[i + 1]
         if kind in "uU":
             width = 4 if kind == "u" else 8
-            digits = text[i + 2:i + 2 + width]
+            digits = text[i + 2 : i + 2 + width]
             pattern = _HEX4 if kind == "u" else _HEX8
             if len(digits) == width and pattern.fullmatch(digits):
                 code = int(digits, 16)
@@ -97,10 +97,10 @@ def spec_unescape(text: str) -> str:
                     out.append(chr(code))
                     i += 2 + width
                     continue
-            out.append(text[i:i + 2 + width])
+            out.append(text[i : i + 2 + width])
             i += 2 + width
             continue
-        out.append(text[i:i + 2])
+        out.append(text[i : i + 2])
         i += 2
     return "".join(out)
 

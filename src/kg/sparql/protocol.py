@@ -1,6 +1,6 @@
 """What a SPARQL 1.1 Protocol request asks for: read from a WSGI environ and checked, without a server.
 
-    read_request: size 413, UTF-8 400, method 405, content type 415, update 403, empty query 400
+read_request: size 413, UTF-8 400, method 405, content type 415, update 403, empty query 400
 """
 
 from __future__ import annotations
@@ -34,8 +34,7 @@ class ProtocolRequest:
         """The normalized request: the same answer for the same key (`version` names the data the store holds)."""
         if self.query is None:
             return ("description", version, endpoint_url, self.accept, self.formats)
-        return ("query", version, self.query, self.default_graph_uris, self.named_graph_uris, self.accept,
-                self.formats)
+        return ("query", version, self.query, self.default_graph_uris, self.named_graph_uris, self.accept, self.formats)
 
 
 def _decode(raw: bytes, what: str) -> str:
@@ -52,8 +51,12 @@ def parse_form(data: bytes) -> list[tuple[str, str]]:
         if i >= MAX_FIELDS:
             raise QueryError(400, f"Too many parameters (at most {MAX_FIELDS}).")
         name, _, value = part.partition(b"=")
-        pairs.append((_decode(unquote_to_bytes(name.replace(b"+", b" ")), "parameter name"),
-                      _decode(unquote_to_bytes(value.replace(b"+", b" ")), "request")))
+        pairs.append(
+            (
+                _decode(unquote_to_bytes(name.replace(b"+", b" ")), "parameter name"),
+                _decode(unquote_to_bytes(value.replace(b"+", b" ")), "request"),
+            )
+        )
     return pairs
 
 
@@ -107,8 +110,11 @@ def read_request(environ: dict, settings: Settings) -> ProtocolRequest:
                 raise QueryError(415, f"Queries must be sent in UTF-8, not {charset}.")
             direct_query = _decode(body, "query")
         else:
-            raise QueryError(415, "POST a query as application/x-www-form-urlencoded (query=...) or as "
-                                  f"application/sparql-query, not {mimetype or 'without a Content-Type'}.")
+            raise QueryError(
+                415,
+                "POST a query as application/x-www-form-urlencoded (query=...) or as "
+                f"application/sparql-query, not {mimetype or 'without a Content-Type'}.",
+            )
     names = [name for name, _ in params]
     if "update" in names or "using-graph-uri" in names or "using-named-graph-uri" in names:
         raise QueryError(403, UPDATE_REFUSED)

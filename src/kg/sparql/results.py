@@ -33,8 +33,11 @@ def not_acceptable(kind: str) -> QueryError:
     names = {"select": "SELECT results", "ask": "ASK results", "graph": "CONSTRUCT/DESCRIBE graphs"}
     offered = ", ".join(f.media_type for f in FORMATS if kind in f.kinds)
     short = ", ".join(f.name for f in FORMATS if kind in f.kinds)
-    return QueryError(406, f"None of the accepted formats can carry {names[kind]}; available: {offered} "
-                           f"(or the format parameter: {short}).")
+    return QueryError(
+        406,
+        f"None of the accepted formats can carry {names[kind]}; available: {offered} "
+        f"(or the format parameter: {short}).",
+    )
 
 
 class _Full(Exception):
@@ -73,7 +76,7 @@ class _CappedBuffer:
             end = data.index(b"\n", end + 1)
         if end + 1 > self.max_bytes:
             end = data.rindex(b"\n", 0, self.max_bytes)
-        return data[:end + 1], True
+        return data[: end + 1], True
 
 
 def _capped(write, lines: int) -> tuple[bytes, bool]:

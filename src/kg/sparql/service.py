@@ -1,10 +1,10 @@
 """The endpoint's work in one server process: answers to checked requests, the response cache, user queries.
 
-    ProtocolRequest -> response cache (the data is read-only: a repeated request is answered from memory, ETag / 304)
-                    -> negotiate (Accept with q-values, or the format parameter; 406)
-                    -> a query worker process (kg.sparql.workers): kg.sparql.policy checks (SERVICE 403, FROM 400,
-                       malformed 400), the backend's execute, results written by pyoxigraph and cut at max_rows; a
-                       query over the time limit is stopped (503)
+ProtocolRequest -> response cache (the data is read-only: a repeated request is answered from memory, ETag / 304)
+                -> negotiate (Accept with q-values, or the format parameter; 406)
+                -> a query worker process (kg.sparql.workers): kg.sparql.policy checks (SERVICE 403, FROM 400,
+                   malformed 400), the backend's execute, results written by pyoxigraph and cut at max_rows; a
+                   query over the time limit is stopped (503)
 """
 
 from __future__ import annotations
@@ -86,8 +86,9 @@ class Answer:
         headers = [(k, str(len(body)) if k == "Content-Length" else v) for k, v in self.headers]
         return headers + [("Content-Encoding", coding)], body
 
-    def wsgi(self, start_response, if_none_match: str | None = None,
-             accept_encoding: str | None = None) -> Iterable[bytes]:
+    def wsgi(
+        self, start_response, if_none_match: str | None = None, accept_encoding: str | None = None
+    ) -> Iterable[bytes]:
         if self.not_modified(if_none_match):
             headers = [(k, v) for k, v in self.headers if k not in ("Content-Type", "Content-Length")]
             start_response("304 Not Modified", headers)
@@ -137,9 +138,21 @@ def compress(data: bytes, coding: str) -> bytes:
     return gzip.compress(data, compresslevel=6, mtime=0)
 
 
-_REASONS = {200: "OK", 204: "No Content", 304: "Not Modified", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-            405: "Method Not Allowed", 406: "Not Acceptable", 413: "Content Too Large", 415: "Unsupported Media Type",
-            500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    204: "No Content",
+    304: "Not Modified",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+}
 
 
 def wants_json(accept: str | None) -> bool:
@@ -149,19 +162,25 @@ def wants_json(accept: str | None) -> bool:
     return best_offer(accept, [("text/plain", "text"), ("application/json", "json")], default="text") == "json"
 
 
-def error_answer(status: int, message: str, accept: str | None, retry_after: int = 0,
-                 allow: str = ALLOWED_METHODS) -> Answer:
+def error_answer(
+    status: int, message: str, accept: str | None, retry_after: int = 0, allow: str = ALLOWED_METHODS
+) -> Answer:
     """An error with its message, as text (or JSON when asked for). Retry-After only where a rule says when to come
     back (a client over its share); a query that ran out of time would run out of time again, so its 503 has none."""
     if wants_json(accept):
-        body = json.dumps({"error": {"status": status, "message": message}}, ensure_ascii=False,
-                          indent=2).encode() + b"\n"
+        body = (
+            json.dumps({"error": {"status": status, "message": message}}, ensure_ascii=False, indent=2).encode() + b"\n"
+        )
         ctype = "application/json; charset=utf-8"
     else:
         body = f"{status} {_REASONS.get(status, 'Error')}\n\n{message}\n".encode()
         ctype = "text/plain; charset=utf-8"
-    headers = [("Content-Type", ctype), ("Content-Length", str(len(body))), *CORS_HEADERS,
-               ("Vary", "Accept, Accept-Encoding")]
+    headers = [
+        ("Content-Type", ctype),
+        ("Content-Length", str(len(body))),
+        *CORS_HEADERS,
+        ("Vary", "Accept, Accept-Encoding"),
+    ]
     if status == 405:
         headers.append(("Allow", allow))
     if retry_after:
@@ -174,22 +193,24 @@ def error_answer(status: int, message: str, accept: str | None, retry_after: int
 def link_truncation_note(body: bytes, fmt_name: str | None) -> bytes:
     """A result cut at the row limit says so in its head, where the format has one (SPARQL JSON and XML `link`)."""
     if fmt_name == "json" and body.startswith(b'{"head":{'):
-        return b'{"head":{"link":["' + TRUNCATED_NOTE.encode() + b'"],' + body[len(b'{"head":{'):]
+        return b'{"head":{"link":["' + TRUNCATED_NOTE.encode() + b'"],' + body[len(b'{"head":{') :]
     if fmt_name == "xml":
         at = body.find(b"</head>")
         if at >= 0:
             return body[:at] + b'<link href="' + TRUNCATED_NOTE.encode() + b'"/>' + body[at:]
         at = body.find(b"<head/>")
         if at >= 0:
-            return body[:at] + b'<head><link href="' + TRUNCATED_NOTE.encode() + b'"/></head>' + body[at + 7:]
+            return body[:at] + b'<head><link href="' + TRUNCATED_NOTE.encode() + b'"/></head>' + body[at + 7 :]
     return body
 
 
 def truncation_text(max_rows: int) -> str:
-    return (f"This result was cut: the endpoint returns at most {max_rows} rows (SELECT) or triples (CONSTRUCT, "
-            f"DESCRIBE) per query, and the query had more. The first {max_rows} are in the result; the rest were "
-            "not sent. To get everything, page through it with ORDER BY, LIMIT and OFFSET, or download the whole "
-            "dataset from /downloads.\n")
+    return (
+        f"This result was cut: the endpoint returns at most {max_rows} rows (SELECT) or triples (CONSTRUCT, "
+        f"DESCRIBE) per query, and the query had more. The first {max_rows} are in the result; the rest were "
+        "not sent. To get everything, page through it with ORDER BY, LIMIT and OFFSET, or download the whole "
+        "dataset from /downloads.\n"
+    )
 
 
 class ResponseCache:
@@ -270,9 +291,14 @@ class SparqlService:
         with self._pool_lock:
             if self._pool is None:
                 self._pool = QueryWorkerPool(
-                    self.store.worker_factory(), needs_network=bool(getattr(self.store, "needs_network", True)),
-                    settings=self.settings, prefixes=self.prefixes, size=self.settings.workers,
-                    slow_lane=self.settings.slow_lane, fast_slice=self.settings.fast_slice)
+                    self.store.worker_factory(),
+                    needs_network=bool(getattr(self.store, "needs_network", True)),
+                    settings=self.settings,
+                    prefixes=self.prefixes,
+                    size=self.settings.workers,
+                    slow_lane=self.settings.slow_lane,
+                    fast_slice=self.settings.fast_slice,
+                )
                 atexit.register(self._pool.close)
             return self._pool
 
@@ -287,13 +313,25 @@ class SparqlService:
 
     # running queries
 
-    def execute(self, query: str, default_graph_uris: Sequence[str], named_graph_uris: Sequence[str],
-                plan: dict[str, str | None], client: str = "") -> Reply:
+    def execute(
+        self,
+        query: str,
+        default_graph_uris: Sequence[str],
+        named_graph_uris: Sequence[str],
+        plan: dict[str, str | None],
+        client: str = "",
+    ) -> Reply:
         """Run a user query for `client` (its address) within its fair share of query time (kg.sparql.fairshare)."""
         if not self.supports_user_queries:
             return Reply(False, 501, f"The store backend ({type(self.store).__name__}) does not run user queries.")
-        job = Job(query, tuple(default_graph_uris), tuple(named_graph_uris), plan, self.settings.max_rows,
-                  self.settings.timeout)
+        job = Job(
+            query,
+            tuple(default_graph_uris),
+            tuple(named_graph_uris),
+            plan,
+            self.settings.max_rows,
+            self.settings.timeout,
+        )
         share = self.fairshare
         try:
             share.admit(client, query)
@@ -302,8 +340,13 @@ class SparqlService:
         timing: dict[str, float] = {}
         timed_out = None
         try:
-            return self.pool.run(job, self.settings.timeout, enter_slow=lambda: share.enter_slow(client),
-                                 leave_slow=lambda: share.leave_slow(client), timing=timing)
+            return self.pool.run(
+                job,
+                self.settings.timeout,
+                enter_slow=lambda: share.enter_slow(client),
+                leave_slow=lambda: share.leave_slow(client),
+                timing=timing,
+            )
         except QueryTimedOut as exc:
             timed_out = query
             return Reply(False, exc.status, exc.message)
@@ -328,8 +371,11 @@ class SparqlService:
                 answer = self._description(plan, url)
             else:
                 if not any(plan.values()):
-                    raise QueryError(406, "None of the accepted media types is a format of this endpoint: "
-                                          + ", ".join(f.media_type for f in FORMATS))
+                    raise QueryError(
+                        406,
+                        "None of the accepted media types is a format of this endpoint: "
+                        + ", ".join(f.media_type for f in FORMATS),
+                    )
                 answer = self._query_answer(req, plan, client)
         except QueryError as exc:
             answer = error_answer(exc.status, exc.message, req.accept)
@@ -349,10 +395,18 @@ class SparqlService:
         extra = []
         if reply.truncated:
             body = link_truncation_note(body, plan.get(reply.kind))
-            extra = [("X-KG-Truncated", "true"), ("X-KG-Max-Rows", str(self.settings.max_rows)),
-                     ("Link", f'<{TRUNCATED_NOTE}>; rel="describedby"; title="This result was cut"')]
-        headers = [("Content-Type", reply.media_type), ("Content-Length", str(len(body))), *CORS_HEADERS,
-                   ("Vary", "Accept, Accept-Encoding"), *extra]
+            extra = [
+                ("X-KG-Truncated", "true"),
+                ("X-KG-Max-Rows", str(self.settings.max_rows)),
+                ("Link", f'<{TRUNCATED_NOTE}>; rel="describedby"; title="This result was cut"'),
+            ]
+        headers = [
+            ("Content-Type", reply.media_type),
+            ("Content-Length", str(len(body))),
+            *CORS_HEADERS,
+            ("Vary", "Accept, Accept-Encoding"),
+            *extra,
+        ]
         if reply.rows is not None:
             headers.append(("X-KG-Rows", str(reply.rows)))
         return Answer(200, headers, body)
@@ -368,12 +422,17 @@ class SparqlService:
         fmt = BY_NAME[name]
         prefixes = {prefix: str(ns) for prefix, ns in graph.namespaces() if prefix in DESCRIPTION_PREFIXES}
         body = convert_ntriples(graph.serialize(format="nt", encoding="utf-8"), fmt, prefixes)
-        headers = [("Content-Type", fmt.content_type), ("Content-Length", str(len(body))), *CORS_HEADERS,
-                   ("Vary", "Accept, Accept-Encoding")]
+        headers = [
+            ("Content-Type", fmt.content_type),
+            ("Content-Length", str(len(body))),
+            *CORS_HEADERS,
+            ("Vary", "Accept, Accept-Encoding"),
+        ]
         return Answer(200, headers, body, cacheable=bool(sizes))  # without counts (store down?): ask again later
 
-    def run_user_query(self, query: str, default_graph_uris: Sequence[str] = (),
-                       named_graph_uris: Sequence[str] = (), client: str = "") -> UserQueryResult:
+    def run_user_query(
+        self, query: str, default_graph_uris: Sequence[str] = (), named_graph_uris: Sequence[str] = (), client: str = ""
+    ) -> UserQueryResult:
         check_size(query, self.settings)
         if not query.strip():
             raise QueryError(400, "The query is empty.")
@@ -400,8 +459,9 @@ def _user_result(reply: Reply, max_rows: int) -> UserQueryResult:
     return result
 
 
-def run_user_query(query: str, *, default_graph_uris: Sequence[str] = (),
-                   named_graph_uris: Sequence[str] = ()) -> UserQueryResult:
+def run_user_query(
+    query: str, *, default_graph_uris: Sequence[str] = (), named_graph_uris: Sequence[str] = ()
+) -> UserQueryResult:
     """Run a query typed by a user (the query page) with exactly the checks, limits and time-out of /sparql.
 
     Raises QueryError (.status 400/403/406/413/503..., .message) when the query is refused or fails."""

@@ -86,8 +86,9 @@ def _run_job(executor, settings, prefixes: dict[str, str], job: Job) -> Reply:
                 # A remote store must never see a text this endpoint would not run itself: some servers (Virtuoso)
                 # execute SPARQL Update, LOAD included, sent to their query endpoint.
                 policy.parse_as_query(job.query)
-            result = executor.execute(job.query, default_graphs=dataset.default_graphs,
-                                      named_graphs=dataset.named_graphs, timeout=job.timeout)
+            result = executor.execute(
+                job.query, default_graphs=dataset.default_graphs, named_graphs=dataset.named_graphs, timeout=job.timeout
+            )
             kind = kind_of(result)
             fmt = job.plan.get(kind)
             if fmt is None:
@@ -106,8 +107,18 @@ def _run_job(executor, settings, prefixes: dict[str, str], job: Job) -> Reply:
             if cause is not None:  # a backend error raised while pyoxigraph was reading a lazy result
                 raise cause from None
             raise QueryError(400, f"The query failed while running: {exc}") from None
-        return Reply(True, 200, "", rendered.kind, rendered.body, rendered.media_type, rendered.truncated,
-                     rendered.rows, os.getpid(), time.perf_counter() - started)
+        return Reply(
+            True,
+            200,
+            "",
+            rendered.kind,
+            rendered.body,
+            rendered.media_type,
+            rendered.truncated,
+            rendered.rows,
+            os.getpid(),
+            time.perf_counter() - started,
+        )
     except QueryError as exc:
         return Reply(False, exc.status, exc.message, worker_pid=os.getpid())
     except ExecutionError as exc:
@@ -207,8 +218,17 @@ class QueryWorkerPool:
     """`size` worker processes, each opened with `factory` (QueryExecutor.worker_factory()); `run` gives a job to an
     idle worker and waits for its reply within the time limit, killing and replacing the worker otherwise."""
 
-    def __init__(self, factory: Callable, *, needs_network: bool, settings, prefixes: dict[str, str], size: int,
-                 slow_lane: int = 0, fast_slice: float = 0.0):
+    def __init__(
+        self,
+        factory: Callable,
+        *,
+        needs_network: bool,
+        settings,
+        prefixes: dict[str, str],
+        size: int,
+        slow_lane: int = 0,
+        fast_slice: float = 0.0,
+    ):
         self.factory = factory
         self.needs_network = needs_network
         self.settings = settings
@@ -291,15 +311,24 @@ class QueryWorkerPool:
         try:
             process = subprocess.Popen(
                 [sys.executable, "-c", _CHILD, str(job_r), str(reply_w)],
-                pass_fds=(job_r, reply_w), stdin=subprocess.DEVNULL, env=env, close_fds=True,
+                pass_fds=(job_r, reply_w),
+                stdin=subprocess.DEVNULL,
+                env=env,
+                close_fds=True,
             )
         finally:
             os.close(job_r)
             os.close(reply_w)
         worker = _Worker(process, Connection(job_w, readable=False), Connection(reply_r, writable=False))
         try:
-            worker.jobs.send({"factory": self.factory, "needs_network": self.needs_network,
-                              "settings": self.settings, "prefixes": self.prefixes})
+            worker.jobs.send(
+                {
+                    "factory": self.factory,
+                    "needs_network": self.needs_network,
+                    "settings": self.settings,
+                    "prefixes": self.prefixes,
+                }
+            )
             if not worker.replies.poll(START_TIMEOUT_S):
                 raise RuntimeError(f"no answer within {START_TIMEOUT_S:g} s")
             _, pid, report = worker.replies.recv()
@@ -351,8 +380,15 @@ class QueryWorkerPool:
 
     # queries
 
-    def run(self, job: Job, timeout: float, *, enter_slow: Callable[[], None] | None = None,
-            leave_slow: Callable[[], None] | None = None, timing: dict | None = None) -> Reply:
+    def run(
+        self,
+        job: Job,
+        timeout: float,
+        *,
+        enter_slow: Callable[[], None] | None = None,
+        leave_slow: Callable[[], None] | None = None,
+        timing: dict | None = None,
+    ) -> Reply:
         """Run a job in a worker. Raises QueryError(503) when no worker frees up, QueryTimedOut when the query runs
         out of time. With `enter_slow`, a query still running after the first time slice is handed to it (which may
         refuse it with a QueryError: the query is then stopped) and continues in the slow lane, at the lowest CPU
@@ -367,8 +403,9 @@ class QueryWorkerPool:
                 try:
                     worker = self._idle.get(timeout=max(deadline - time.monotonic(), 0.001))
                 except queue.Empty:
-                    raise QueryError(503, f"All query workers stayed busy for {timeout:g} s; try again shortly.") \
-                        from None
+                    raise QueryError(
+                        503, f"All query workers stayed busy for {timeout:g} s; try again shortly."
+                    ) from None
                 try:
                     worker.jobs.send(job)
                     break
@@ -405,12 +442,14 @@ class QueryWorkerPool:
                             leave_slow()
             except (EOFError, OSError):
                 self._retire(worker)
-                raise QueryError(503, "The query crashed its worker process (out of memory?); it was not "
-                                      "completed.") from None
+                raise QueryError(
+                    503, "The query crashed its worker process (out of memory?); it was not completed."
+                ) from None
             self.stats["timeouts"] += 1
             self._retire(worker)
-            raise QueryTimedOut(503, f"The query ran longer than this endpoint's limit of {timeout:g} s and was "
-                                     "stopped.")
+            raise QueryTimedOut(
+                503, f"The query ran longer than this endpoint's limit of {timeout:g} s and was stopped."
+            )
         finally:
             if fast:
                 self._fast.release()

@@ -16,8 +16,17 @@ from kg.store.base import (
     Store,
 )
 
-__all__ = ["BackendUnavailable", "BadResponse", "DataVersion", "ExecutionError", "QueryExecutor", "QueryRejected",
-           "QueryResult", "Store", "open_store"]
+__all__ = [
+    "BackendUnavailable",
+    "BadResponse",
+    "DataVersion",
+    "ExecutionError",
+    "QueryExecutor",
+    "QueryRejected",
+    "QueryResult",
+    "Store",
+    "open_store",
+]
 
 
 def open_store(settings: Settings):

@@ -28,7 +28,8 @@ class EmbeddedStore:
         self.settings = settings
         if data is None:  # the server's own load: checked (base IRI, content hash, not empty) before anything else
             data, version = BuildArtifacts(settings.build_dir).consistent_snapshot(
-                settings.base_iri, [settings.graph_iri(n) for n in GRAPH_NAMES])
+                settings.base_iri, [settings.graph_iri(n) for n in GRAPH_NAMES]
+            )
         self._data = data  # kept so query workers load exactly this snapshot, whatever happens to build/ meanwhile
         if not version:  # data without a manifest (tests, an old build): hash it as the build does
             version = content_hash(read_quads(data, [settings.graph_iri(n) for n in GRAPH_NAMES]))

@@ -44,8 +44,9 @@ def stop_process(process: subprocess.Popen | None, timeout: float = 20.0) -> Non
         process.wait(10)
 
 
-def wait_until(ready: Callable[[], bool], process: subprocess.Popen, timeout: float, what: str,
-               log: Callable[[], str] = lambda: "") -> float:
+def wait_until(
+    ready: Callable[[], bool], process: subprocess.Popen, timeout: float, what: str, log: Callable[[], str] = lambda: ""
+) -> float:
     """Poll `ready()` until it is true; seconds it took. RuntimeError if the process exits or time runs out."""
     started = time.monotonic()
     while True:
@@ -95,15 +96,23 @@ class ServerProcess:
         stop_process(self.process)
 
 
-def start_app_server(build_dir: Path, log_path: Path, *flags: str, env: dict[str, str] | None = None,
-                     port: int | None = None, timeout: float = 90.0, build: bool = False) -> ServerProcess:
+def start_app_server(
+    build_dir: Path,
+    log_path: Path,
+    *flags: str,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    timeout: float = 90.0,
+    build: bool = False,
+) -> ServerProcess:
     """Start `python server.py` on the given build and wait until /sparql answers an ASK."""
     port = port or free_port()
     environment = {**os.environ, "KG_BUILD_DIR": str(build_dir), **(env or {})}
     command = [sys.executable, str(SERVER_SCRIPT), "--port", str(port), *([] if build else ["--no-build"]), *flags]
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
     server = ServerProcess(process, port, log_path)
     wait_until(lambda: answers(server.url + "/sparql?query=ASK%20%7B%7D"), process, timeout, "server.py", server.log)
     return server
@@ -119,9 +128,16 @@ class OxigraphServer:
     `niceness` lowers its CPU priority: a store on a machine of its own is what it stands in for, and work it goes on
     with after the app gave up (a runaway query) must not starve the app under test on a small machine."""
 
-    def __init__(self, location: Path, port: int | None = None, *, timeout_s: int = STORE_TIMEOUT_S,
-                 niceness: int = STORE_NICENESS,
-                 read_only: bool = False, union_default_graph: bool = False):
+    def __init__(
+        self,
+        location: Path,
+        port: int | None = None,
+        *,
+        timeout_s: int = STORE_TIMEOUT_S,
+        niceness: int = STORE_NICENESS,
+        read_only: bool = False,
+        union_default_graph: bool = False,
+    ):
         self.location = location
         self.port = port or free_port()
         self.timeout_s, self.niceness = timeout_s, niceness
@@ -139,8 +155,11 @@ class OxigraphServer:
 
     def load(self, nquads: Path) -> OxigraphServer:
         """Bulk-load a file into the data folder (the server must not be running)."""
-        subprocess.run([self._command(), "load", "--location", str(self.location), "--file", str(nquads)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [self._command(), "load", "--location", str(self.location), "--file", str(nquads)],
+            check=True,
+            capture_output=True,
+        )
         return self
 
     def _command(self) -> str:
@@ -152,14 +171,28 @@ class OxigraphServer:
     def start(self, timeout: float = 15.0) -> OxigraphServer:
         command = self._command()
         nice = ["nice", "-n", str(self.niceness)] if self.niceness and shutil.which("nice") else []
-        args = [*nice, command, "serve-read-only" if self.read_only else "serve", "--location", str(self.location),
-                "--bind", f"127.0.0.1:{self.port}", "--timeout-s", str(self.timeout_s)]
+        args = [
+            *nice,
+            command,
+            "serve-read-only" if self.read_only else "serve",
+            "--location",
+            str(self.location),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--timeout-s",
+            str(self.timeout_s),
+        ]
         if self.union_default_graph:
             args.append("--union-default-graph")
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        wait_until(lambda: answers(self.query_url, method="POST", data={"query": "ASK {}"}, timeout=1),
-                   self.process, timeout, "oxigraph serve", lambda: self.log.read_text(errors="replace"))
+        wait_until(
+            lambda: answers(self.query_url, method="POST", data={"query": "ASK {}"}, timeout=1),
+            self.process,
+            timeout,
+            "oxigraph serve",
+            lambda: self.log.read_text(errors="replace"),
+        )
         return self
 
     def kill(self) -> None:
@@ -220,10 +253,19 @@ class Outcome:
         return self.status is None or self.status >= 500 or self.error is not None or self.problem is not None
 
 
-def run_load(base_url: str, mix: list[Call], *, concurrency: int = 4, max_requests: int = 1000,
-             max_seconds: float = 120.0, until: threading.Event | None = None, after: int = 0,
-             check: Callable | None = None, on_outcome: Callable[[int], None] | None = None,
-             request_timeout: float = 30.0) -> list[Outcome]:
+def run_load(
+    base_url: str,
+    mix: list[Call],
+    *,
+    concurrency: int = 4,
+    max_requests: int = 1000,
+    max_seconds: float = 120.0,
+    until: threading.Event | None = None,
+    after: int = 0,
+    check: Callable | None = None,
+    on_outcome: Callable[[int], None] | None = None,
+    request_timeout: float = 30.0,
+) -> list[Outcome]:
     """Send the mix round-robin from `concurrency` threads (one keep-alive session each) until `max_requests` are done
     or `max_seconds` have passed, or, with `until`, once it is set and `after` more requests are done. Loopback only.
 
@@ -255,15 +297,28 @@ def run_load(base_url: str, mix: list[Call], *, concurrency: int = 4, max_reques
             from requests.adapters import HTTPAdapter
             from urllib3.util.retry import Retry
 
-            retry = Retry(total=1, connect=1, read=1, status=0, redirect=0, other=0,
-                          allowed_methods=frozenset({"GET", "HEAD", "POST", "OPTIONS"}), raise_on_status=False)
+            retry = Retry(
+                total=1,
+                connect=1,
+                read=1,
+                status=0,
+                redirect=0,
+                other=0,
+                allowed_methods=frozenset({"GET", "HEAD", "POST", "OPTIONS"}),
+                raise_on_status=False,
+            )
             session.mount("http://", HTTPAdapter(max_retries=retry))
             while (n := take()) is not None:
                 call = mix[n % len(mix)]
                 outcome = Outcome(call, time.monotonic(), 0.0)
                 try:
-                    resp = session.request(call.method, base_url + call.path, timeout=request_timeout,
-                                           allow_redirects=False, **call.options)
+                    resp = session.request(
+                        call.method,
+                        base_url + call.path,
+                        timeout=request_timeout,
+                        allow_redirects=False,
+                        **call.options,
+                    )
                     outcome.status = resp.status_code
                     verdict = check(call, resp) if check else None
                     outcome.problem, outcome.note = verdict if isinstance(verdict, tuple) else (verdict, None)

@@ -233,9 +233,7 @@ class VirtuosoServer:
 
     def settings(self, base: Settings, **overrides) -> Settings:
         """The given settings pointed at this server, with the loader's credentials."""
-        return replace(
-            base, store=self.query_url, store_user=self.user, store_password=self.password, **overrides
-        )
+        return replace(base, store=self.query_url, store_user=self.user, store_password=self.password, **overrides)
 
     def read_settings(self, base: Settings, **overrides) -> Settings:
         """The given settings pointed at this server, without credentials (as the app is served)."""

@@ -126,9 +126,23 @@ class Site:
 
     def warm(self) -> None:
         """Read every table now (the first page otherwise pays for it)."""
-        for name in ("labels", "types", "passages", "derived", "ontology", "class_counts", "figures",
-                     "district_and_report", "classes", "properties", "inverses", "superproperties", "notations",
-                     "indicator_groups", "growth_of"):
+        for name in (
+            "labels",
+            "types",
+            "passages",
+            "derived",
+            "ontology",
+            "class_counts",
+            "figures",
+            "district_and_report",
+            "classes",
+            "properties",
+            "inverses",
+            "superproperties",
+            "notations",
+            "indicator_groups",
+            "growth_of",
+        ):
             getattr(self, name)
 
     @cached_property
@@ -170,9 +184,15 @@ class Site:
             name = self.iris.name(iri) or iri.rsplit("/", 1)[-1]
             if iri in out:  # a second English rendering: keep the first
                 continue
-            out[iri] = Passage(iri, name, str(row["exact"]), int(row["start"]), int(row["end"]),
-                               str(row["section"]) if row.get("section") is not None else None,
-                               str(row["translation"]) if row.get("translation") is not None else None)
+            out[iri] = Passage(
+                iri,
+                name,
+                str(row["exact"]),
+                int(row["start"]),
+                int(row["end"]),
+                str(row["section"]) if row.get("section") is not None else None,
+                str(row["translation"]) if row.get("translation") is not None else None,
+            )
         return out
 
     @cached_property

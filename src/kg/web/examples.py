@@ -50,8 +50,14 @@ def parse(name: str, text: str, base_iri: str = DEFAULT_BASE_IRI) -> CannedQuery
         raise ValueError(f"{name}.rq has no '# title:' header line")
     if base_iri != DEFAULT_BASE_IRI:
         text = text.replace(DEFAULT_BASE_IRI, base_iri)
-    return CannedQuery(name, fields["title"], fields.get("title-zh", ""), fields.get("description", ""),
-                       fields.get("description-zh", ""), text)
+    return CannedQuery(
+        name,
+        fields["title"],
+        fields.get("title-zh", ""),
+        fields.get("description", ""),
+        fields.get("description-zh", ""),
+        text,
+    )
 
 
 @lru_cache(maxsize=8)

@@ -15,8 +15,16 @@ from rdflib.term import Node
 from kg.web.dataset_index import Figure, Site
 from kg.web.i18n import UNIT_ZH, translate
 
-NUMERIC = {XSD.decimal, XSD.integer, XSD.double, XSD.float, XSD.nonNegativeInteger, XSD.positiveInteger, XSD.int,
-           XSD.long}
+NUMERIC = {
+    XSD.decimal,
+    XSD.integer,
+    XSD.double,
+    XSD.float,
+    XSD.nonNegativeInteger,
+    XSD.positiveInteger,
+    XSD.int,
+    XSD.long,
+}
 
 
 def number(value: object, group: bool = False) -> str:
@@ -90,7 +98,8 @@ class Formatter:
     def literal(self, lit: Literal) -> Markup:
         if lit.language:
             return Markup('<span lang="{}">{}</span> <small class="lang">@{}</small>').format(
-                lit.language, str(lit), lit.language)
+                lit.language, str(lit), lit.language
+            )
         dt = lit.datatype
         if dt == XSD.boolean:
             return escape(self._("yes") if lit.toPython() is True else self._("no"))
@@ -130,9 +139,13 @@ class Formatter:
         if fig.approx:
             qual = fig.qualifier or ""
             title = self._("approx.") + (f" ({qual})" if qual else "")
-            out = Markup('<span class="approx" title="{}">≈</span>').format(title) + out + Markup(
-                ' <span class="badge approx-badge" title="{}">{}{}</span>').format(
-                title, self._("approx."), Markup(" <span lang=\"zh\">{}</span>").format(qual) if qual else "")
+            out = (
+                Markup('<span class="approx" title="{}">≈</span>').format(title)
+                + out
+                + Markup(' <span class="badge approx-badge" title="{}">{}{}</span>').format(
+                    title, self._("approx."), Markup(' <span lang="zh">{}</span>').format(qual) if qual else ""
+                )
+            )
         if fig.planned:
             out += Markup(' <span class="badge planned">{}</span>').format(self._("planned"))
         return out

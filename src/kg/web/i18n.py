@@ -31,14 +31,18 @@ def other(lang: str) -> str:
 
 
 # Longer texts, named once so that the template and the table use the same key.
-HOME_LEDE = ("Every figure, entity and relation of a Chinese newspaper report on Dalian Jinpu New District's 2021 "
-             "results, in Chinese and English, each traceable to its verbatim quote in the report. Browse it, search "
-             "it, query it with SPARQL, download it as RDF.")
-HOME_PROVENANCE = ("The data come from {report} (January 2022). Every number in it is an observation (RDF Data Cube); "
-                   "every entity, figure and relation points with <code>prov:wasDerivedFrom</code> to a verbatim "
-                   "passage of the report, with its character offsets: {passages} passages, {figures} figures. "
-                   "The build validates the data with SHACL and adds OWL 2 RL inferences, which the pages mark as "
-                   "inferred.")
+HOME_LEDE = (
+    "Every figure, entity and relation of a Chinese newspaper report on Dalian Jinpu New District's 2021 "
+    "results, in Chinese and English, each traceable to its verbatim quote in the report. Browse it, search "
+    "it, query it with SPARQL, download it as RDF."
+)
+HOME_PROVENANCE = (
+    "The data come from {report} (January 2022). Every number in it is an observation (RDF Data Cube); "
+    "every entity, figure and relation points with <code>prov:wasDerivedFrom</code> to a verbatim "
+    "passage of the report, with its character offsets: {passages} passages, {figures} figures. "
+    "The build validates the data with SHACL and adds OWL 2 RL inferences, which the pages mark as "
+    "inferred."
+)
 # The name of each interface language, in itself (the language switch shows the other one).
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 # The value of <html lang> per interface language.
@@ -60,8 +64,7 @@ ZH: dict[str, str] = {
     "中文": "中文",
     "English": "English",
     "Switch language": "切换语言",
-    "Data: CC BY 4.0. Every fact links to its verbatim source quote.":
-        "数据采用 CC BY 4.0 许可。每条事实都链接到原文引文。",
+    "Data: CC BY 4.0. Every fact links to its verbatim source quote.": "数据采用 CC BY 4.0 许可。每条事实都链接到原文引文。",
     "Machine-readable": "机器可读",
     "Turtle": "Turtle",
     "JSON-LD": "JSON-LD",
@@ -175,13 +178,11 @@ ZH: dict[str, str] = {
     "as a table with filters": "可筛选的表格",
     "CSV with labels": "带名称的 CSV",
     "Skip to content": "跳到正文",
-    "Counts include members whose type was inferred (a District is also a Place).":
-        "括号外为成员数（含推理得出的类型）。",
+    "Counts include members whose type was inferred (a District is also a Place).": "括号外为成员数（含推理得出的类型）。",
     "File": "文件",
     "Bytes": "字节",
     "Named graphs": "命名图",
-    "The default graph is the union of these three named graphs; the TriG and N-Quads files keep them apart.":
-        "默认图是以下三个命名图的并集；TriG 和 N-Quads 文件保留了命名图。",
+    "The default graph is the union of these three named graphs; the TriG and N-Quads files keep them apart.": "默认图是以下三个命名图的并集；TriG 和 N-Quads 文件保留了命名图。",
     "also as": "亦即",
     "Usage": "用法",
     "query its statements": "查询",
@@ -191,11 +192,11 @@ ZH: dict[str, str] = {
     "Jinpu KG: Dalian Jinpu New District in 2021": "大连金普新区2021年发展成就知识图谱",
     "a newspaper special report": "一篇报纸专题报道",
     HOME_LEDE: "一份报纸专题报道中的每一个数字、实体和关系，中英双语，"
-               "均可追溯到报道原文的逐字引文。可浏览、搜索、用 SPARQL 查询，并以 RDF 下载。",
+    "均可追溯到报道原文的逐字引文。可浏览、搜索、用 SPARQL 查询，并以 RDF 下载。",
     HOME_PROVENANCE: "数据来自{report}（2022年1月）。报道中的每个数字是一个观测值（RDF Data Cube），"
-                     "每个实体、数字和关系都以 <code>prov:wasDerivedFrom</code> 指向报道中的一段逐字原文，"
-                     "并带有字符位置。共 {passages} 段原文、{figures} 个数字。"
-                     "构建时经过 SHACL 校验并做了 OWL 2 RL 推理，推理得出的陈述在页面上单独标明。",
+    "每个实体、数字和关系都以 <code>prov:wasDerivedFrom</code> 指向报道中的一段逐字原文，"
+    "并带有字符位置。共 {passages} 段原文、{figures} 个数字。"
+    "构建时经过 SHACL 校验并做了 OWL 2 RL 推理，推理得出的陈述在页面上单独标明。",
     "ontology": "本体",
     "asserted": "断言",
     "union": "合计",
@@ -242,11 +243,9 @@ ZH: dict[str, str] = {
     "Search the graph": "搜索知识图谱",
     "Description": "说明",
     "Predeclared prefixes": "预先声明的前缀",
-    "Ctrl+Space completes prefixes, classes, properties and entities; Esc leaves the editor.":
-        "Ctrl+空格 补全前缀、类、属性和实体；按 Esc 离开编辑器。",
+    "Ctrl+Space completes prefixes, classes, properties and entities; Esc leaves the editor.": "Ctrl+空格 补全前缀、类、属性和实体；按 Esc 离开编辑器。",
     "Declared for you": "已自动声明",
-    "This table shows the first {n} of {total} rows; the downloads have them all.":
-        "此表显示 {total} 行中的前 {n} 行；下载文件包含全部结果。",
+    "This table shows the first {n} of {total} rows; the downloads have them all.": "此表显示 {total} 行中的前 {n} 行；下载文件包含全部结果。",
     "Filter the rows": "筛选行",
     "{n} of {total} rows": "{n} / {total} 行",
     "Sort by": "排序依据",
@@ -255,8 +254,20 @@ ZH: dict[str, str] = {
 
 
 # unit notations (skos:notation of the data's units) as Chinese writes them after a number
-UNIT_ZH: dict[str, str] = {"CNY": "元", "USD": "美元", "persons": "人", "visits": "人次", "count": "个", "m2": "平方米",
-                           "m": "米", "a": "年", "h": "小时", "d": "天", "x": "倍", "rank": "位"}
+UNIT_ZH: dict[str, str] = {
+    "CNY": "元",
+    "USD": "美元",
+    "persons": "人",
+    "visits": "人次",
+    "count": "个",
+    "m2": "平方米",
+    "m": "米",
+    "a": "年",
+    "h": "小时",
+    "d": "天",
+    "x": "倍",
+    "rank": "位",
+}
 
 
 # Interface strings whose English is not their key

@@ -53,7 +53,7 @@ class IriMap:
     def name(self, iri: str) -> str | None:
         """The entity name of an IRI in the id/ namespace (jinpu for <BASE id/jinpu>), else None."""
         if iri.startswith(self.id_ns):
-            rest = iri[len(self.id_ns):]
+            rest = iri[len(self.id_ns) :]
             if _NAME.match(rest):
                 return rest
         if iri == self.ontology_iri:
@@ -63,7 +63,7 @@ class IriMap:
     def local(self, iri: str) -> str | None:
         """The local name of an ontology term (District for <BASE def#District>), else None."""
         if iri.startswith(self.def_ns):
-            rest = iri[len(self.def_ns):]
+            rest = iri[len(self.def_ns) :]
             if _LOCAL.match(rest):
                 return rest
         return None
@@ -71,7 +71,7 @@ class IriMap:
     def fragment_owner(self, iri: str) -> tuple[str, str] | None:
         """(entity name, fragment) for a hash IRI under an entity, like <BASE id/p-x#quote>."""
         if iri.startswith(self.id_ns) and "#" in iri:
-            head, frag = iri[len(self.id_ns):].split("#", 1)
+            head, frag = iri[len(self.id_ns) :].split("#", 1)
             if _NAME.match(head):
                 return head, frag
         return None
@@ -80,4 +80,4 @@ class IriMap:
         """The server path that dereferences the IRI (the IRI with the base cut off), or None for outside IRIs."""
         if not iri.startswith(self.base):
             return None
-        return "/" + iri[len(self.base):]
+        return "/" + iri[len(self.base) :]

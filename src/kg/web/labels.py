@@ -120,5 +120,4 @@ def curie(iri: str, prefixes: dict[str, str]) -> str:
             best = prefix
     if best is None:
         return iri
-    return f"{best}:{iri[len(prefixes[best]):]}"
-
+    return f"{best}:{iri[len(prefixes[best]) :]}"

@@ -57,4 +57,4 @@ def _mark(html: str) -> str:
 def _wrap(m: re.Match) -> str:
     text = m.group(0)
     core = text.rstrip(".,")
-    return f'<span lang="zh">{core}</span>{text[len(core):]}'
+    return f'<span lang="zh">{core}</span>{text[len(core) :]}'

@@ -12,8 +12,17 @@ from rdflib import BNode, Graph
 from kg.rdf.formats import DOCUMENT_FORMATS, HTML, negotiate_document
 from kg.rdf.terms import to_oxigraph
 
-__all__ = ["DOCUMENT_FORMATS", "HTML", "alternates", "document_links", "head_links", "link_header", "negotiate",
-           "rdf_response", "serialize"]
+__all__ = [
+    "DOCUMENT_FORMATS",
+    "HTML",
+    "alternates",
+    "document_links",
+    "head_links",
+    "link_header",
+    "negotiate",
+    "rdf_response",
+    "serialize",
+]
 
 
 def negotiate(request: Request, html: bool = True) -> str | None:
@@ -32,8 +41,9 @@ def serialize(graph: Graph, ext: str, prefixes: dict[str, str], subject: str | N
 
     A document is one graph: in TriG and N-Quads its triples are in the default graph, so that a client that reads
     the document as a dataset (Comunica asks for N-Quads first) matches the same patterns as in Turtle."""
-    triples = sorted(graph, key=lambda t: (str(t[0]) != subject, isinstance(t[0], BNode), str(t[0]), str(t[1]),
-                                           str(t[2])))
+    triples = sorted(
+        graph, key=lambda t: (str(t[0]) != subject, isinstance(t[0], BNode), str(t[0]), str(t[1]), str(t[2]))
+    )
     fmt = DOCUMENT_FORMATS[ext]
     used = None
     if fmt.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML, ox.RdfFormat.TRIG):
@@ -45,8 +55,9 @@ def serialize(graph: Graph, ext: str, prefixes: dict[str, str], subject: str | N
     return ox.serialize(ox_triples, format=fmt.rdf, prefixes=used)
 
 
-def rdf_response(graph: Graph, ext: str, prefixes: dict[str, str], subject: str | None = None,
-                 status: int = 200) -> Response:
+def rdf_response(
+    graph: Graph, ext: str, prefixes: dict[str, str], subject: str | None = None, status: int = 200
+) -> Response:
     fmt = DOCUMENT_FORMATS[ext]
     resp = Response(serialize(graph, ext, prefixes, subject), status=status, mimetype=fmt.media_type)
     resp.charset = "utf-8"
@@ -74,4 +85,5 @@ def link_header(links: list[tuple[str, str, str]], rel: str = "alternate") -> st
 def head_links(links: list[tuple[str, str, str]]) -> Markup:
     return Markup("\n").join(
         Markup('<link rel="alternate" type="{}" href="{}" title="{}">').format(mime, url, title)
-        for url, mime, title in links)
+        for url, mime, title in links
+    )

@@ -65,8 +65,12 @@ PAGE_CACHE_CONTROL = "public, max-age=300"
 def add_validators(resp: Response) -> Response:
     """ETag (the data version and a digest of the body) and Cache-Control on pages and documents; 304 on a matching
     If-None-Match."""
-    if request.method not in ("GET", "HEAD") or resp.status_code != 200 or resp.is_streamed \
-            or not request.path.startswith(VALIDATED_PREFIXES):
+    if (
+        request.method not in ("GET", "HEAD")
+        or resp.status_code != 200
+        or resp.is_streamed
+        or not request.path.startswith(VALIDATED_PREFIXES)
+    ):
         return resp
     import hashlib
 
@@ -90,8 +94,9 @@ def cors(resp: Response) -> Response:
         resp.status_code = 204
         resp.set_data(b"")
         resp.headers["Access-Control-Allow-Methods"] = resp.headers.get("Allow") or "GET, HEAD, OPTIONS"
-        resp.headers["Access-Control-Allow-Headers"] = (request.headers.get("Access-Control-Request-Headers")
-                                                        or "Accept, If-None-Match")
+        resp.headers["Access-Control-Allow-Headers"] = (
+            request.headers.get("Access-Control-Request-Headers") or "Accept, If-None-Match"
+        )
         resp.headers["Access-Control-Max-Age"] = "86400"
         resp.vary.add("Access-Control-Request-Headers")
     return resp
@@ -143,8 +148,9 @@ def context() -> dict:
     }
 
 
-def render(template: str, *, status: int = 200, alternates: list[tuple[str, str, str]] | None = None,
-           **values) -> Response:
+def render(
+    template: str, *, status: int = 200, alternates: list[tuple[str, str, str]] | None = None, **values
+) -> Response:
     """Render a page; its machine twins go both in <link rel=alternate> and in the Link header."""
     alternates = alternates or []
     html = render_template(template, alternates=head_links(alternates), **context(), **values)
@@ -166,8 +172,15 @@ def wants_html() -> bool:
     return error_form() == "html"
 
 
-TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 406: "Not acceptable",
-          413: "Request too large", 414: "Request too long", 500: "Server error"}
+TITLES = {
+    400: "Bad request",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    413: "Request too large",
+    414: "Request too long",
+    500: "Server error",
+}
 
 
 def store_error_page(exc: ExecutionError) -> Response:
@@ -187,6 +200,7 @@ def error_page(exc: HTTPException) -> Response:
     if form != "html":
         if form == "json":
             from flask import jsonify
+
             resp = jsonify({"status": code, "error": TITLES.get(code, "Error"), "message": message})
             resp.status_code = code
             return resp
@@ -194,8 +208,11 @@ def error_page(exc: HTTPException) -> Response:
     try:
         resp = render("error.html", status=code, code=code, title=_(TITLES.get(code, "Error")), message=message)
     except Exception:  # noqa: BLE001 - the store itself may be what failed: still answer with a plain page
-        resp = Response(Markup("<h1>{} {}</h1><p>{}</p>").format(code, TITLES.get(code, "Error"), message),
-                        status=code, mimetype="text/html")
+        resp = Response(
+            Markup("<h1>{} {}</h1><p>{}</p>").format(code, TITLES.get(code, "Error"), message),
+            status=code,
+            mimetype="text/html",
+        )
     if isinstance(exc, HTTPException) and exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
         resp.headers["Allow"] = ", ".join(exc.valid_methods)
     return resp

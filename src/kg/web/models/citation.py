@@ -84,13 +84,19 @@ class Citation:
             notes.append(f"English translation (not the report's words): {self.translation}")
         source = self.report_title_zh or self.report_title_en
         if source:
-            notes.append("Source: " + source + (f" [{self.report_title_en}]" if self.report_title_en and
-                                                self.report_title_zh else "") +
-                         (f", {self.published}" if self.published else ""))
+            notes.append(
+                "Source: "
+                + source
+                + (f" [{self.report_title_en}]" if self.report_title_en and self.report_title_zh else "")
+                + (f", {self.published}" if self.published else "")
+            )
         if notes:
             fields.append(("note", ". ".join(notes)))
-        body = ",\n".join(f"  {k} = {{{_bibtex_escape(v) if k not in ('author', 'howpublished', 'url') else v}}}"
-                          for k, v in fields if v)
+        body = ",\n".join(
+            f"  {k} = {{{_bibtex_escape(v) if k not in ('author', 'howpublished', 'url') else v}}}"
+            for k, v in fields
+            if v
+        )
         return f"@misc{{{key},\n{body}\n}}\n"
 
     def csl(self) -> list[dict]:
@@ -107,8 +113,9 @@ class Citation:
         if self.title_zh:
             item["original-title"] = self.title_zh
         if self.quote:
-            item["note"] = self.quote + (f"\nEnglish translation (not the report's words): {self.translation}"
-                                         if self.translation else "")
+            item["note"] = self.quote + (
+                f"\nEnglish translation (not the report's words): {self.translation}" if self.translation else ""
+            )
         items = [item]
         if self.report_title_zh or self.report_title_en:
             report: dict = {

@@ -18,17 +18,52 @@ from kg.web.dataset_index import Figure, Passage, Site
 from kg.web.html import Formatter, number
 from kg.web.i18n import translate
 
-HEADER_PROPERTIES = {str(RDF.type), str(RDFS.label), str(SKOS.altLabel), str(RDFS.comment), str(SKOS.definition),
-                     str(SKOS.prefLabel)}
+HEADER_PROPERTIES = {
+    str(RDF.type),
+    str(RDFS.label),
+    str(SKOS.altLabel),
+    str(RDFS.comment),
+    str(SKOS.definition),
+    str(SKOS.prefLabel),
+}
 
 
 # Shown in this order first; everything else follows by label, provenance last.
-ORDER = ["indicator", "refArea", "refPeriod", "periodAsWritten", "asOf", "kind", "value", "valueAsWritten",
-         "unitAsWritten", "approximate", "qualifierAsWritten", "normalizedValue", "normalizedUnit", "growthOf",
-         "hasGrowth", "shareOf", "shareOfIndicator", "parentArea", "rankScope", "about", "planned", "exact",
-         "translation", "section",
-         "startOffset", "endOffset", "status", "investor", "operatedBy", "inIndustry", "country", "locatedIn",
-         "contains"]
+ORDER = [
+    "indicator",
+    "refArea",
+    "refPeriod",
+    "periodAsWritten",
+    "asOf",
+    "kind",
+    "value",
+    "valueAsWritten",
+    "unitAsWritten",
+    "approximate",
+    "qualifierAsWritten",
+    "normalizedValue",
+    "normalizedUnit",
+    "growthOf",
+    "hasGrowth",
+    "shareOf",
+    "shareOfIndicator",
+    "parentArea",
+    "rankScope",
+    "about",
+    "planned",
+    "exact",
+    "translation",
+    "section",
+    "startOffset",
+    "endOffset",
+    "status",
+    "investor",
+    "operatedBy",
+    "inIndustry",
+    "country",
+    "locatedIn",
+    "contains",
+]
 
 
 LAST = [vocab.PROV + "wasDerivedFrom", vocab.PROV + "wasQuotedFrom", vocab.QB + "dataSet"]
@@ -101,7 +136,7 @@ def listing_query(s: Site, iri: URIRef) -> str:
         "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
         "SELECT ?property ?value ?valueLabel WHERE {\n"
         f"  {sparql_terms.iri(str(iri))} ?property ?value .\n"
-        "  OPTIONAL { ?value rdfs:label ?valueLabel FILTER(LANG(?valueLabel) = \"en\") }\n"
+        '  OPTIONAL { ?value rdfs:label ?valueLabel FILTER(LANG(?valueLabel) = "en") }\n'
         "}\nORDER BY ?property ?value"
     )
 
@@ -172,8 +207,9 @@ def entity_model(s: Site, f: Formatter, iri: URIRef) -> dict:
         value = Value(o, inferred)
         if isinstance(o, BNode) or (isinstance(o, URIRef) and str(o).startswith(key + "#")):
             # blank nodes and hash IRIs under this one (a passage's selectors) are shown inside the statement
-            pairs = bnodes.get(o, []) if isinstance(o, BNode) else [
-                (r["p"], r["o"]) for r in s.select("entity_out", x=o)]
+            pairs = (
+                bnodes.get(o, []) if isinstance(o, BNode) else [(r["p"], r["o"]) for r in s.select("entity_out", x=o)]
+            )
             nested: dict[str, list[Node]] = defaultdict(list)
             for bp, bo in pairs:
                 nested[str(bp)].append(bo)
@@ -182,8 +218,9 @@ def entity_model(s: Site, f: Formatter, iri: URIRef) -> dict:
                 value.anchor = str(o).split("#", 1)[1]
         if not inferred:
             for needle in _needles(s, o):
-                value.refs += [i for i, passage in enumerate(sources, 1) if needle in passage.exact and i not in
-                               value.refs]
+                value.refs += [
+                    i for i, passage in enumerate(sources, 1) if needle in passage.exact and i not in value.refs
+                ]
         groups[p][o] = value
 
     def value_key(v: Value) -> tuple:
@@ -230,11 +267,16 @@ def entity_model(s: Site, f: Formatter, iri: URIRef) -> dict:
         subjects.sort(key=lambda t: (t[1], s.label(t[0], lang_).lower()))
         grp = InboundGroup(p, subjects[:INBOUND_CAP], len(subjects))
         if len(subjects) > INBOUND_CAP:
-            grp.more_query = "/query?" + urlencode({"query": (
-                "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-                f"SELECT ?subject ?label WHERE {{\n  ?subject {sparql_terms.iri(p)} {sparql_terms.iri(key)} .\n"
-                f"  OPTIONAL {{ ?subject rdfs:label ?label FILTER(LANG(?label) = \"{lang_}\") }}\n}}\n"
-                "ORDER BY ?label")})
+            grp.more_query = "/query?" + urlencode(
+                {
+                    "query": (
+                        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+                        f"SELECT ?subject ?label WHERE {{\n  ?subject {sparql_terms.iri(p)} {sparql_terms.iri(key)} .\n"
+                        f'  OPTIONAL {{ ?subject rdfs:label ?label FILTER(LANG(?label) = "{lang_}") }}\n}}\n'
+                        "ORDER BY ?label"
+                    )
+                }
+            )
         inbound_groups.append(grp)
     inbound_groups.sort(key=lambda grp: _sort_key(s, grp.prop, lang_))
 
@@ -324,9 +366,16 @@ def figure_charts(s: Site, f: Formatter, iri: str, figures: list[Figure]) -> lis
                 continue
             text = f.growth_text(fig) if _kind(fig) in ("YearOnYearGrowth", "Multiple") else f.figure_text(fig)
             passage = next((s.passages[p] for p in fig.passages if p in s.passages), None)
-            bars.append(charts.Bar(label=bar_label(fig, prefer_indicator), value=v, text=text,
-                                   href=s.page_url(fig.iri), approx=fig.approx,
-                                   title=passage.exact if passage else ""))
+            bars.append(
+                charts.Bar(
+                    label=bar_label(fig, prefer_indicator),
+                    value=v,
+                    text=text,
+                    href=s.page_url(fig.iri),
+                    approx=fig.approx,
+                    title=passage.exact if passage else "",
+                )
+            )
         if not bars:
             return None
         return charts.layout(charts.Chart(title=title, bars=bars, ident=ident))

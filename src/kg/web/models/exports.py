@@ -20,9 +20,28 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BOM = "\ufeff"
 
 FIGURE_COLUMNS = [
-    "figure", "figure_label", "indicator", "indicator_label", "area", "area_label", "period", "kind", "kind_label",
-    "value_as_written", "unit_as_written", "value", "approximate", "qualifier_as_written", "normalized_value",
-    "normalized_unit", "normalized_unit_label", "share_of_area", "share_of_area_label", "planned", "quote", "source",
+    "figure",
+    "figure_label",
+    "indicator",
+    "indicator_label",
+    "area",
+    "area_label",
+    "period",
+    "kind",
+    "kind_label",
+    "value_as_written",
+    "unit_as_written",
+    "value",
+    "approximate",
+    "qualifier_as_written",
+    "normalized_value",
+    "normalized_unit",
+    "normalized_unit_label",
+    "share_of_area",
+    "share_of_area_label",
+    "planned",
+    "quote",
+    "source",
 ]
 
 
@@ -37,7 +56,7 @@ def _num(value: object) -> float | int | None:
         d = Decimal(str(value))
     except ArithmeticError:
         return None
-    return int(d) if d == d.to_integral_value() and abs(d) < 10 ** 15 else float(d)
+    return int(d) if d == d.to_integral_value() and abs(d) < 10**15 else float(d)
 
 
 def figure_table(s: Site, figures: list[Figure], lang: str, host: str) -> tuple[list[str], list[list]]:
@@ -49,20 +68,44 @@ def figure_table(s: Site, figures: list[Figure], lang: str, host: str) -> tuple[
     rows = []
     for f in figures:
         passage = next((s.passages[p] for p in f.passages if p in s.passages), None)
-        rows.append([
-            f.iri, label(f.iri), f.indicator or "", label(f.indicator), f.area or "", label(f.area), f.period or "",
-            f.kind or "", label(f.kind), f.written or "", f.unit or "", _num(f.value),
-            "yes" if f.approx else "no", f.qualifier or "", _num(f.norm_value), f.norm_unit or "",
-            label(f.norm_unit), f.parent_area or "", label(f.parent_area), "yes" if f.planned else "no",
-            passage.exact if passage else "", f"{host}/report#{passage.name}" if passage else "",
-        ])
+        rows.append(
+            [
+                f.iri,
+                label(f.iri),
+                f.indicator or "",
+                label(f.indicator),
+                f.area or "",
+                label(f.area),
+                f.period or "",
+                f.kind or "",
+                label(f.kind),
+                f.written or "",
+                f.unit or "",
+                _num(f.value),
+                "yes" if f.approx else "no",
+                f.qualifier or "",
+                _num(f.norm_value),
+                f.norm_unit or "",
+                label(f.norm_unit),
+                f.parent_area or "",
+                label(f.parent_area),
+                "yes" if f.planned else "no",
+                passage.exact if passage else "",
+                f"{host}/report#{passage.name}" if passage else "",
+            ]
+        )
     return FIGURE_COLUMNS, rows
 
 
 def file_name(s: Site, local: str, args, lang: str) -> str:
     """jinpu-kg-projects, jinpu-kg-figures-jinpu-kind-Share: what the file holds, readable in a downloads folder."""
-    names = {"Observation": "figures", "Project": "projects", "Organization": "organizations",
-             "Enterprise": "enterprises", "Passage": "passages"}
+    names = {
+        "Observation": "figures",
+        "Project": "projects",
+        "Organization": "organizations",
+        "Enterprise": "enterprises",
+        "Passage": "passages",
+    }
     parts = ["jinpu-kg", names.get(local, re.sub(r"(?<!^)(?=[A-Z])", "-", local).lower())]
     if args.get("of"):
         parts.append(args.get("of"))

@@ -18,8 +18,18 @@ from rdflib.term import Node
 from kg.web.dataset_index import Site
 
 # The order of a project's life, for sorting statuses (alphabetical order means nothing here).
-STATUS_ORDER = ["Planned", "InReserve", "UnderNegotiation", "Signed", "Approved", "Established", "Started",
-                "UnderConstruction", "Completed", "InOperation"]
+STATUS_ORDER = [
+    "Planned",
+    "InReserve",
+    "UnderNegotiation",
+    "Signed",
+    "Approved",
+    "Established",
+    "Started",
+    "UnderConstruction",
+    "Completed",
+    "InOperation",
+]
 
 
 @dataclass
@@ -65,6 +75,7 @@ def token(s: Site, node: Node | str) -> tuple[str, str | None, str]:
 def _cells(key: str) -> Callable[[Site, object], Iterable[tuple[str, str | None, str]]]:
     def values(s: Site, row) -> Iterable[tuple[str, str | None, str]]:
         return [token(s, n) for n in row.cells.get(key, []) if isinstance(n, (URIRef, Literal))]
+
     return values
 
 
@@ -88,6 +99,7 @@ def _figure(get: Callable[[Site, object], Iterable[object]]) -> Callable[[Site, 
             else:
                 out.append((str(v), None, str(v)))
         return out
+
     return values
 
 
@@ -136,8 +148,11 @@ def apply(s: Site, cls: str, rows: list, args: dict[str, list[str]], lang: str) 
         known = {tok for values in row_values for tok in values[spec.key]}
         unknown = [v for v in wanted if v not in known]
         if unknown:
-            raise FacetError(f"{spec.key}={unknown[0]!r} is not a value of this facet; it has: "
-                             + ", ".join(sorted(known)[:40]) + ".")
+            raise FacetError(
+                f"{spec.key}={unknown[0]!r} is not a value of this facet; it has: "
+                + ", ".join(sorted(known)[:40])
+                + "."
+            )
         chosen[spec.key] = set(wanted)
 
     def allowed(values: dict[str, dict], skip: str | None = None) -> bool:

@@ -47,11 +47,24 @@ COLUMNS: dict[str, list[str]] = {
     "Unit": ["notation", "exactMatch"],
 }
 SKIP = {
-    str(RDFS.label), str(RDFS.comment), str(SKOS.altLabel), str(SKOS.definition), vocab.PROV + "wasDerivedFrom",
-    vocab.PROV + "wasQuotedFrom", vocab.QB + "dataSet", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+    str(RDFS.label),
+    str(RDFS.comment),
+    str(SKOS.altLabel),
+    str(SKOS.definition),
+    vocab.PROV + "wasDerivedFrom",
+    vocab.PROV + "wasQuotedFrom",
+    vocab.QB + "dataSet",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
 }
-SKIP_LOCAL = {"valueAsWritten", "normalizedValue", "normalizedUnit", "unitAsWritten", "approximate",
-              "qualifierAsWritten", "endOffset"}
+SKIP_LOCAL = {
+    "valueAsWritten",
+    "normalizedValue",
+    "normalizedUnit",
+    "unitAsWritten",
+    "approximate",
+    "qualifierAsWritten",
+    "endOffset",
+}
 EXTRA_NS = {"broader": str(SKOS.broader), "notation": str(SKOS.notation), "exactMatch": str(SKOS.exactMatch)}
 
 
@@ -142,12 +155,18 @@ def sorted_rows(s: Site, table: Table, sort: str, order: str, lang_: str, rows: 
     if sort == "label" or sort not in keys:
         rows = sorted(rows, key=lambda r: collation.key(s.label(r.iri, lang_)))
     elif sort == "status":  # in the order of a project's life, not alphabetically
-        rows = sorted(rows, key=lambda r: (facets.status_rank(s, r.cells.get(sort)) is None,
-                                           facets.status_rank(s, r.cells.get(sort)) or 0,
-                                           collation.key(s.label(r.iri, lang_))))
+        rows = sorted(
+            rows,
+            key=lambda r: (
+                facets.status_rank(s, r.cells.get(sort)) is None,
+                facets.status_rank(s, r.cells.get(sort)) or 0,
+                collation.key(s.label(r.iri, lang_)),
+            ),
+        )
     else:
-        rows = sorted(rows, key=lambda r: (_sort_value(s, r.cells.get(sort), lang_),
-                                           collation.key(s.label(r.iri, lang_))))
+        rows = sorted(
+            rows, key=lambda r: (_sort_value(s, r.cells.get(sort), lang_), collation.key(s.label(r.iri, lang_)))
+        )
     if order == "desc":
         rows.reverse()
     return rows
@@ -166,10 +185,18 @@ def index() -> Response:
     for kids in children.values():
         kids.sort(key=lambda c: s.label(c, lang()).lower())
     if request.args.get("format") == "json":
-        return jsonify([{"iri": c, "label": s.label(c, lang()), "members": counts.get(c, 0), "page": s.page_url(c)}
-                        for c in sorted(own)])
-    return render("classes.html", children=children, counts=counts,
-                  alternates=[("/class/?format=json", "application/json", "JSON")])
+        return jsonify(
+            [
+                {"iri": c, "label": s.label(c, lang()), "members": counts.get(c, 0), "page": s.page_url(c)}
+                for c in sorted(own)
+            ]
+        )
+    return render(
+        "classes.html",
+        children=children,
+        counts=counts,
+        alternates=[("/class/?format=json", "application/json", "JSON")],
+    )
 
 
 def class_page(local: str) -> Response:
@@ -195,11 +222,13 @@ def class_page(local: str) -> Response:
     pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
     if page_no > pages:
         raise PageError(404, f"There are only {pages} pages.")
-    shown = rows[(page_no - 1) * PAGE_SIZE: page_no * PAGE_SIZE]
+    shown = rows[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE]
     twin_query = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "lang")]
     twin_args = ("?" + urlencode(twin_query)) if twin_query else ""
-    links = [(f"/class/{local}.json{twin_args}", "application/json", "JSON"),
-             (f"/class/{local}.csv{twin_args}", "text/csv", "CSV")]
+    links = [
+        (f"/class/{local}.json{twin_args}", "application/json", "JSON"),
+        (f"/class/{local}.csv{twin_args}", "text/csv", "CSV"),
+    ]
     if exports.has_figure_export(s, cls):
         links.append((f"/class/{local}.xlsx{twin_args}", exports.XLSX, "Excel"))
     links += alternates(f"/class/{local}")
@@ -264,8 +293,14 @@ def class_note(s: Site, cls: str) -> dict | None:
         return None
     counts = {}
     for key, indicator in (("signed", "ind-signed-projects"), ("started", "ind-started-projects")):
-        fig = next((f for f in s.figures.values() if f.indicator == s.iris.id_ns + indicator
-                    and (f.kind or "").endswith("#Count")), None)
+        fig = next(
+            (
+                f
+                for f in s.figures.values()
+                if f.indicator == s.iris.id_ns + indicator and (f.kind or "").endswith("#Count")
+            ),
+            None,
+        )
         if fig is not None:
             counts[key] = fig
     return counts or None
@@ -289,24 +324,44 @@ def class_data(local: str, twin: str) -> Response:
     rows, facet_list = filtered(s, cls, table, lang_)
     rows = sorted_rows(s, table, request.args.get("sort", "label"), request.args.get("order", "asc"), lang_, rows)
     if twin == "json":
-        return jsonify({
-            "class": cls,
-            "label": s.label(cls, lang_),
-            "total": len(rows),
-            "facets": [{"key": fc.key, "label": _(fc.label), "values": [
-                {"value": v.token, "iri": v.iri, "label": s.label(v.iri, lang_) if v.iri else v.text,
-                 "count": v.count, "selected": v.selected} for v in fc.values]} for fc in facet_list],
-            "columns": [{"key": c.key, "property": c.prop, "label": s.label(c.prop, lang_)} for c in table.columns],
-            "rows": [{
-                "iri": r.iri,
-                "label": {"zh": s.label_in(r.iri, "zh"), "en": s.label_in(r.iri, "en")},
-                **{c.key: [_json_value(s, n, lang_) for n in r.cells.get(c.key, [])] for c in table.columns},
-            } for r in rows],
-        })
+        return jsonify(
+            {
+                "class": cls,
+                "label": s.label(cls, lang_),
+                "total": len(rows),
+                "facets": [
+                    {
+                        "key": fc.key,
+                        "label": _(fc.label),
+                        "values": [
+                            {
+                                "value": v.token,
+                                "iri": v.iri,
+                                "label": s.label(v.iri, lang_) if v.iri else v.text,
+                                "count": v.count,
+                                "selected": v.selected,
+                            }
+                            for v in fc.values
+                        ],
+                    }
+                    for fc in facet_list
+                ],
+                "columns": [{"key": c.key, "property": c.prop, "label": s.label(c.prop, lang_)} for c in table.columns],
+                "rows": [
+                    {
+                        "iri": r.iri,
+                        "label": {"zh": s.label_in(r.iri, "zh"), "en": s.label_in(r.iri, "en")},
+                        **{c.key: [_json_value(s, n, lang_) for n in r.cells.get(c.key, [])] for c in table.columns},
+                    }
+                    for r in rows
+                ],
+            }
+        )
     name = exports.file_name(s, local, request.args, lang_)
     if exports.has_figure_export(s, cls):
-        header, data = exports.figure_table(s, [s.figures[r.iri] for r in rows if r.iri in s.figures], lang_,
-                                            request.host_url.rstrip("/"))
+        header, data = exports.figure_table(
+            s, [s.figures[r.iri] for r in rows if r.iri in s.figures], lang_, request.host_url.rstrip("/")
+        )
     else:
         header = ["iri", "label_zh", "label_en"]
         for c in table.columns:

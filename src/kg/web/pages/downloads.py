@@ -38,10 +38,20 @@ def _send(name: str, download: bool = False) -> Response:
     path = _file(name)
     mimetype = DOWNLOADS[name].media_type
     packed = path.with_name(path.name + ".gz")  # made once by the build
-    gzip_ok = choose_encoding(request.headers.get("Accept-Encoding")) is not None and packed.is_file() and \
-        packed.stat().st_mtime >= path.stat().st_mtime
-    resp = send_file(packed if gzip_ok else path, mimetype=mimetype, conditional=True, etag=True, max_age=300,
-                     as_attachment=download, download_name=name)
+    gzip_ok = (
+        choose_encoding(request.headers.get("Accept-Encoding")) is not None
+        and packed.is_file()
+        and packed.stat().st_mtime >= path.stat().st_mtime
+    )
+    resp = send_file(
+        packed if gzip_ok else path,
+        mimetype=mimetype,
+        conditional=True,
+        etag=True,
+        max_age=300,
+        as_attachment=download,
+        download_name=name,
+    )
     resp.charset = "utf-8"  # every file of the build is UTF-8 text
     if gzip_ok:
         resp.headers["Content-Encoding"] = "gzip"  # so it is not compressed again
@@ -76,8 +86,12 @@ def graph(name: str) -> Response:
         return _see_other("/downloads#graphs")
     service = current_app.extensions[EXTENSION]
     answer = service.graph_store.answer(
-        request.method, GraphRequest(site().graph_iri(name), (DOCUMENT_FORMATS[choice].name,)), None,
-        request.headers.get("If-None-Match"), CORS_HEADERS)
+        request.method,
+        GraphRequest(site().graph_iri(name), (DOCUMENT_FORMATS[choice].name,)),
+        None,
+        request.headers.get("If-None-Match"),
+        CORS_HEADERS,
+    )
     resp = Response(answer.body, status=answer.status, headers=answer.headers)
     resp.headers["Link"] = '</downloads#graphs>; rel="alternate"; type="text/html"; title="HTML"'
     return resp
@@ -100,15 +114,26 @@ def index() -> Response:
     s = site()
     artifacts = _artifacts()
     files = [(a.name, a.media_type, a.title(lang()), artifacts.size(a.name)) for a in DOWNLOADS.values()]
-    return render("downloads.html", files=files, manifest=artifacts.manifest(),
-                  graphs=[(n, s.graph_iri(n)) for n in GRAPH_NAMES],
-                  alternates=[("/download/manifest.json", "application/json", "Build manifest")])
+    return render(
+        "downloads.html",
+        files=files,
+        manifest=artifacts.manifest(),
+        graphs=[(n, s.graph_iri(n)) for n in GRAPH_NAMES],
+        alternates=[("/download/manifest.json", "application/json", "Build manifest")],
+    )
 
 
 def validation() -> Response:
     artifacts = _artifacts()
     text = artifacts.text(VALIDATION_TEXT) or ""
     manifest = artifacts.manifest()
-    return render("validation.html", report_text=text, manifest=manifest, conforms=manifest.get("conforms"),
-                  alternates=[("/download/validation.ttl", "text/turtle", "Turtle"),
-                              ("/download/validation.txt", "text/plain", "Text")])
+    return render(
+        "validation.html",
+        report_text=text,
+        manifest=manifest,
+        conforms=manifest.get("conforms"),
+        alternates=[
+            ("/download/validation.ttl", "text/turtle", "Turtle"),
+            ("/download/validation.txt", "text/plain", "Text"),
+        ],
+    )

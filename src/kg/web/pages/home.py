@@ -42,8 +42,11 @@ def headline_figures(s: Site) -> list[Headline]:
 def dalian_shares(s: Site) -> list[Figure]:
     """The district's figures that are shares of another area's total (占大连市的45%), largest first."""
     district = s.district
-    shares = [f for f in s.figures.values() if f.area == district and f.parent_area and not f.planned
-              and (f.kind or "").endswith("#Share")]
+    shares = [
+        f
+        for f in s.figures.values()
+        if f.area == district and f.parent_area and not f.planned and (f.kind or "").endswith("#Share")
+    ]
     return sorted(shares, key=lambda f: -(charts.as_float(f.value) or 0))
 
 
@@ -56,8 +59,16 @@ def share_comparison(s: Site, f) -> dict | None:
     shares = [x for x in shares if x.parent_area == parent]
     chart = None
     if len(shares) >= charts.MIN_BARS:
-        bars = [charts.Bar(label=s.label(x.indicator or x.iri, f.lang), value=charts.as_float(x.value) or 0.0,
-                           text=f.figure_text(x), href=s.page_url(x.iri), approx=x.approx) for x in shares]
+        bars = [
+            charts.Bar(
+                label=s.label(x.indicator or x.iri, f.lang),
+                value=charts.as_float(x.value) or 0.0,
+                text=f.figure_text(x),
+                href=s.page_url(x.iri),
+                approx=x.approx,
+            )
+            for x in shares
+        ]
         title = translate("Share of {area}", f.lang, area=s.label(parent, f.lang)) + translate(" (%)", f.lang)
         chart = charts.layout(charts.Chart(title=title, bars=bars, ident="home-shares"))
     rows = [(x, next((s.passages[p] for p in x.passages if p in s.passages), None)) for x in shares]
@@ -90,8 +101,11 @@ def home() -> Response:
         report=s.report,
         figure_count=len(s.figures),
         passage_count=len(s.passages),
-        alternates=[("/index.json", "application/json", "JSON"), ("/download/dataset.ttl", "text/turtle", "Turtle"),
-                    ("/.well-known/void", "text/turtle", "VoID")],
+        alternates=[
+            ("/index.json", "application/json", "JSON"),
+            ("/download/dataset.ttl", "text/turtle", "Turtle"),
+            ("/.well-known/void", "text/turtle", "VoID"),
+        ],
     )
 
 
@@ -100,19 +114,33 @@ def home_json() -> Response:
     lang_ = lang()
 
     def fig_json(fig: Figure) -> dict:
-        return {"iri": fig.iri, "label": s.label(fig.iri, lang_), "value": number(fig.value), "unit": fig.unit,
-                "approximate": fig.approx, "text": str(f.figure_value(fig).striptags())}
+        return {
+            "iri": fig.iri,
+            "label": s.label(fig.iri, lang_),
+            "value": number(fig.value),
+            "unit": fig.unit,
+            "approximate": fig.approx,
+            "text": str(f.figure_value(fig).striptags()),
+        }
 
-    return jsonify({
-        "title": ("金普新区2021年发展成就知识图谱" if lang_ == "zh"
-                  else "Jinpu KG: Dalian Jinpu New District 2021 results"),
-        "district": s.district,
-        "report": s.report,
-        "headline": [dict(fig_json(h.fig), growth=[fig_json(g) for g in h.growth]) for h in headline_figures(s)],
-        "classes": [{"iri": c, "label": s.label(c, lang_), "members": n, "page": s.page_url(c)}
-                    for c, n in class_rows(s)],
-        "queries": [{"name": q.name, "title": q.title_in(lang_), "url": f"/query?name={q.name}"}
-                    for q in examples.load_all(s.settings.base_iri)],
-        "downloads": {ext: f"/download/dataset.{ext}" for ext in DUMP_EXTENSIONS},
-        "build": read_manifest(s),
-    })
+    return jsonify(
+        {
+            "title": (
+                "金普新区2021年发展成就知识图谱"
+                if lang_ == "zh"
+                else "Jinpu KG: Dalian Jinpu New District 2021 results"
+            ),
+            "district": s.district,
+            "report": s.report,
+            "headline": [dict(fig_json(h.fig), growth=[fig_json(g) for g in h.growth]) for h in headline_figures(s)],
+            "classes": [
+                {"iri": c, "label": s.label(c, lang_), "members": n, "page": s.page_url(c)} for c, n in class_rows(s)
+            ],
+            "queries": [
+                {"name": q.name, "title": q.title_in(lang_), "url": f"/query?name={q.name}"}
+                for q in examples.load_all(s.settings.base_iri)
+            ],
+            "downloads": {ext: f"/download/dataset.{ext}" for ext in DUMP_EXTENSIONS},
+            "build": read_manifest(s),
+        }
+    )

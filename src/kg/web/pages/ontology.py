@@ -55,15 +55,18 @@ def _documentation(s: Site) -> dict[str, list[TermDoc]]:
         local = s.iris.local(str(iri)) or ""
         types = [str(t) for t in g.objects(iri, RDF.type)]
         doc = TermDoc(
-            iri=str(iri), local=local,
-            labels=_texts(s, iri, RDFS.label), definitions=_texts(s, iri, SKOS.definition, RDFS.comment),
+            iri=str(iri),
+            local=local,
+            labels=_texts(s, iri, RDFS.label),
+            definitions=_texts(s, iri, SKOS.definition, RDFS.comment),
             types=types,
             superclasses=sorted(str(o) for o in g.objects(iri, RDFS.subClassOf) if isinstance(o, URIRef))
             + sorted(str(o) for o in g.objects(iri, RDFS.subPropertyOf) if isinstance(o, URIRef)),
             domain=sorted(str(o) for o in g.objects(iri, RDFS.domain)),
             range=sorted(str(o) for o in g.objects(iri, RDFS.range)),
-            inverse=sorted({str(o) for o in g.objects(iri, OWL.inverseOf)}
-                           | {str(o) for o in g.subjects(OWL.inverseOf, iri)}),
+            inverse=sorted(
+                {str(o) for o in g.objects(iri, OWL.inverseOf)} | {str(o) for o in g.subjects(OWL.inverseOf, iri)}
+            ),
             characteristics=[str(c) for c in CHARACTERISTICS if (iri, RDF.type, c) in g],
         )
         if str(iri) in s.classes:
@@ -81,8 +84,14 @@ def ontology_page() -> Response:
     s = site()
     meta = _texts(s, URIRef(s.iris.ontology_iri), RDFS.comment)
     links = alternates("/data/def")
-    return render("ontology.html", docs=documentation(s), meta=meta, ontology_iri=s.iris.ontology_iri,
-                  counts=s.class_counts, alternates=links)
+    return render(
+        "ontology.html",
+        docs=documentation(s),
+        meta=meta,
+        ontology_iri=s.iris.ontology_iri,
+        counts=s.class_counts,
+        alternates=links,
+    )
 
 
 def ontology_redirect() -> Response:

@@ -120,14 +120,22 @@ def terms_json() -> Response:
 def editor_terms(s) -> dict:
     used = {str(r["p"]) for r in s.select("predicates")}
     id_ns = s.iris.id_ns
-    entities = [{"iri": iri, "en": names.get("en"), "zh": names.get("zh")} for iri, names in sorted(s.labels.items())
-                if iri.startswith(id_ns) and iri not in s.passages and "#" not in iri[len(id_ns):]]
+    entities = [
+        {"iri": iri, "en": names.get("en"), "zh": names.get("zh")}
+        for iri, names in sorted(s.labels.items())
+        if iri.startswith(id_ns) and iri not in s.passages and "#" not in iri[len(id_ns) :]
+    ]
 
     def described(iris: list[str]) -> list[dict]:
         return [{"iri": i, "en": s.label_in(i, "en") or s.label(i, "en"), "zh": s.label_in(i, "zh")} for i in iris]
 
-    return {"endpoint": "/sparql", "prefixes": s.prefixes, "classes": described(sorted(s.classes)),
-            "properties": described(sorted(s.properties | used)), "entities": entities}
+    return {
+        "endpoint": "/sparql",
+        "prefixes": s.prefixes,
+        "classes": described(sorted(s.classes)),
+        "properties": described(sorted(s.properties | used)),
+        "entities": entities,
+    }
 
 
 def labelled_csv() -> Response:

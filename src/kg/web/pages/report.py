@@ -66,8 +66,9 @@ def _blocks(s: Site) -> list[Block]:
             skip = hashes + (len(body[hashes:]) - len(body[hashes:].lstrip()))
         lo, hi = start + skip, start + len(body)
         inside = [p for p in passages if p.start < hi and p.end > lo]
-        cuts = sorted({lo, hi} | {max(lo, min(hi, p.start)) for p in inside}
-                      | {max(lo, min(hi, p.end)) for p in inside})
+        cuts = sorted(
+            {lo, hi} | {max(lo, min(hi, p.start)) for p in inside} | {max(lo, min(hi, p.end)) for p in inside}
+        )
         segments = []
         for a, b in pairwise(cuts):
             if a >= b:
@@ -81,27 +82,41 @@ def _blocks(s: Site) -> list[Block]:
 
 def report() -> Response:
     s = site()
-    body = s.memo(("report_html", lang()), lambda: Markup(render_template(
-        "_report_body.html", blocks=blocks(s), produced=s.derived, **context())))
-    return render("report.html", body=body, passage_count=len(s.passages),
-                  alternates=[("/source/jinpu-2021-report.txt", "text/plain", "Source text"),
-                              ("/report.json", "application/json", "JSON")])
+    body = s.memo(
+        ("report_html", lang()),
+        lambda: Markup(render_template("_report_body.html", blocks=blocks(s), produced=s.derived, **context())),
+    )
+    return render(
+        "report.html",
+        body=body,
+        passage_count=len(s.passages),
+        alternates=[
+            ("/source/jinpu-2021-report.txt", "text/plain", "Source text"),
+            ("/report.json", "application/json", "JSON"),
+        ],
+    )
 
 
 def report_json() -> Response:
     s = site()
     lang_ = lang()
-    return jsonify({
-        "source": "/source/jinpu-2021-report.txt",
-        "passages": [{
-            "iri": p.iri,
-            "anchor": f"/report#{p.name}",
-            "exact": p.exact,
-            "translation": p.translation,
-            "start": p.start,
-            "end": p.end,
-            "section": p.section,
-            "produced": [{"iri": t, "label": s.label(t, lang_), "page": s.page_url(t)}
-                         for t in s.derived.get(p.iri, [])],
-        } for p in sorted(s.passages.values(), key=lambda p: p.start)],
-    })
+    return jsonify(
+        {
+            "source": "/source/jinpu-2021-report.txt",
+            "passages": [
+                {
+                    "iri": p.iri,
+                    "anchor": f"/report#{p.name}",
+                    "exact": p.exact,
+                    "translation": p.translation,
+                    "start": p.start,
+                    "end": p.end,
+                    "section": p.section,
+                    "produced": [
+                        {"iri": t, "label": s.label(t, lang_), "page": s.page_url(t)} for t in s.derived.get(p.iri, [])
+                    ],
+                }
+                for p in sorted(s.passages.values(), key=lambda p: p.start)
+            ],
+        }
+    )

@@ -29,9 +29,24 @@ LIMIT = 200
 # what a word matched in, and what that is worth
 NAME_EXACT, NAME_PREFIX, NAME_WORD, NAME_ANY, VALUE, CONTEXT, QUOTE = 100, 70, 55, 40, 45, 12, 8
 # the kind of thing, to break ties: things named by the report before the figures and plans mentioning them
-PRIOR = {"Indicator": 6, "District": 6, "City": 5, "Province": 5, "Country": 4, "Industry": 4, "IndustryGroup": 4,
-         "Enterprise": 4, "Organization": 3, "Project": 3, "Park": 3, "Platform": 3, "Place": 3,
-         "Observation": 1, "PlannedAction": 0, "Plan": 0}
+PRIOR = {
+    "Indicator": 6,
+    "District": 6,
+    "City": 5,
+    "Province": 5,
+    "Country": 4,
+    "Industry": 4,
+    "IndustryGroup": 4,
+    "Enterprise": 4,
+    "Organization": 3,
+    "Project": 3,
+    "Park": 3,
+    "Platform": 3,
+    "Place": 3,
+    "Observation": 1,
+    "PlannedAction": 0,
+    "Plan": 0,
+}
 
 
 @dataclass
@@ -198,8 +213,15 @@ def search() -> Response:
     s = site()
     hits = find(s, q, type_iri)
     twin = "/search.json?" + request.query_string.decode("latin-1") if request.query_string else "/search.json"
-    return render("search.html", q=q, search_q=q, hits=hits[:LIMIT], total=len(hits), type_iri=type_iri,
-                  alternates=[(twin, "application/json", "JSON")])
+    return render(
+        "search.html",
+        q=q,
+        search_q=q,
+        hits=hits[:LIMIT],
+        total=len(hits),
+        type_iri=type_iri,
+        alternates=[(twin, "application/json", "JSON")],
+    )
 
 
 def search_json() -> Response:
@@ -207,16 +229,21 @@ def search_json() -> Response:
     s = site()
     lang_ = lang()
     hits = find(s, q, type_iri)
-    return jsonify({
-        "q": q,
-        "total": len(hits),
-        "results": [{
-            "iri": h.iri,
-            "page": s.page_url(h.iri),
-            "label": {"zh": s.label_in(h.iri, "zh"), "en": s.label_in(h.iri, "en")},
-            "display": s.label(h.iri, lang_),
-            "matched": h.matched,
-            "matched_in": h.field,
-            "types": [{"iri": t, "label": s.label(t, lang_)} for t in s.types.get(h.iri, [])],
-        } for h in hits[:LIMIT]],
-    })
+    return jsonify(
+        {
+            "q": q,
+            "total": len(hits),
+            "results": [
+                {
+                    "iri": h.iri,
+                    "page": s.page_url(h.iri),
+                    "label": {"zh": s.label_in(h.iri, "zh"), "en": s.label_in(h.iri, "en")},
+                    "display": s.label(h.iri, lang_),
+                    "matched": h.matched,
+                    "matched_in": h.field,
+                    "types": [{"iri": t, "label": s.label(t, lang_)} for t in s.types.get(h.iri, [])],
+                }
+                for h in hits[:LIMIT]
+            ],
+        }
+    )
