@@ -325,7 +325,7 @@ def test_data_files_are_split_by_theme() -> None:
         assert DEFAULT_BASE_IRI not in path.read_text(encoding="utf-8"), path
 
 
-# --- Defects of issue 12, each as a check of its kind -------------------------------------------------------------
+# --- Data defects found in an audit, each as a check of its kind ----------------------------------------------------------
 
 REPORT_YEAR, PUBLISHED = 2021, "2022-01"  # the year the report is about; its publication month
 
