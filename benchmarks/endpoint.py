@@ -42,7 +42,7 @@ import pyoxigraph as ox  # noqa: E402 - the imports below come after the path to
 
 from kg.config import load_settings  # noqa: E402
 from kg.rdf.sparql_text import iri, string  # noqa: E402
-from kg.testing import free_port  # noqa: E402
+from kg.testing import free_port, stop_processes  # noqa: E402
 
 QUERIES = Path(__file__).parent / "queries"
 JSON = "application/sparql-results+json"
@@ -398,13 +398,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{results[('runaway', max(concurrencies))]['ours'].p99_ms:.1f} ms"
             )
         finally:
-            for process in (ours_process, oxi_process):
-                process.terminate()
-            for process in (ours_process, oxi_process):
-                try:
-                    process.wait(15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop_processes(ours_process, oxi_process)
     return 0
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,7 +29,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from endpoint import QUERIES, start_ours, start_oxigraph
+from endpoint import QUERIES, start_ours, start_oxigraph, stop_processes
 from slow_clients import Latencies, raise_open_files
 
 CHEAP_QUERY = "PREFIX jp: <https://w3id.org/jinpu-kg/def#>\nASK { ?o jp:refArea ?a } # victim NNN"
@@ -205,13 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             for row in measure("oxigraph", oxi, "/query", {"sparql": "/query" + cheap}, args):
                 print(row, flush=True)
         finally:
-            for process in (ours_process, oxi_process):
-                process.terminate()
-            for process in (ours_process, oxi_process):
-                try:
-                    process.wait(15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop_processes(ours_process, oxi_process)
     print("\nidle: before the flood; p50/p99/errors: during it.")
     print("target: the victim's cheap queries p99 under 100 ms with no errors; pages unaffected")
     return 0

@@ -22,7 +22,6 @@ import os
 import resource
 import selectors
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,7 +32,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from endpoint import start_ours, start_oxigraph
+from endpoint import start_ours, start_oxigraph, stop_processes
 
 CHEAP_QUERY = "PREFIX jp: <https://w3id.org/jinpu-kg/def#>\nASK { ?o jp:refArea ?a } # request NNN"
 
@@ -238,13 +237,7 @@ def main(argv: list[str] | None = None) -> int:
             for row in measure("ours", ours, {"page": "/", "entity": "/page/jinpu", "sparql": ask}, args):
                 print(row, flush=True)
         finally:
-            for process in (ours_process, oxi_process):
-                process.terminate()
-            for process in (ours_process, oxi_process):
-                try:
-                    process.wait(15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop_processes(ours_process, oxi_process)
     print(
         "\nidle: before the slow connections were opened; p50/p99/errors: while they were open; slow open: how many "
         "were open at once during the measurement (median) (dropped ones are reopened every second)."

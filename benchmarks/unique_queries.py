@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ from endpoint import (
     sample_parameters,
     start_ours,
     start_oxigraph,
+    stop_processes,
 )
 
 
@@ -115,13 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                 results.setdefault(("cached", c), {})["ours"] = s
                 print(row("cached", "ours", c, s), flush=True)
         finally:
-            for process in (ours_process, oxi_process):
-                process.terminate()
-            for process in (ours_process, oxi_process):
-                try:
-                    process.wait(15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop_processes(ours_process, oxi_process)
     print("\nours / oxigraph, never-seen texts:")
     for c in (1, 8):
         o, x = results[("unique", c)]["ours"], results[("unique", c)]["oxigraph"]

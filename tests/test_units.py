@@ -274,3 +274,19 @@ def test_every_setting_is_documented() -> None:
 def test_labels_are_never_cut_inside_a_number(text: str, label: str) -> None:
     limit = {"全": 13, "地": 8, "增": 4, "a": 6, "短": 5}[text[0]]
     assert shorten(text, limit) == label
+
+
+def test_stop_processes_ends_every_process() -> None:
+    import subprocess
+    import sys
+
+    from kg.testing import stop_processes
+
+    stubborn = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
+    )
+    polite = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    deaf = subprocess.Popen([sys.executable, "-c", stubborn], stdout=subprocess.PIPE)
+    assert deaf.stdout.readline() == b"up\n"  # its SIGTERM handler is in place
+    stop_processes(polite, deaf, None, timeout=1)
+    assert polite.poll() is not None and deaf.poll() is not None

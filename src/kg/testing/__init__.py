@@ -44,6 +44,15 @@ def stop_process(process: subprocess.Popen | None, timeout: float = 20.0) -> Non
         process.wait(10)
 
 
+def stop_processes(*processes: subprocess.Popen | None, timeout: float = 15.0) -> None:
+    """SIGTERM to all at once (they shut down side by side), then SIGKILL to any still running after the timeout."""
+    for process in processes:
+        if process is not None and process.poll() is None:
+            process.terminate()
+    for process in processes:
+        stop_process(process, timeout)
+
+
 def wait_until(
     ready: Callable[[], bool], process: subprocess.Popen, timeout: float, what: str, log: Callable[[], str] = lambda: ""
 ) -> float:
