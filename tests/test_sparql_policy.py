@@ -36,6 +36,37 @@ def test_words_in_names_and_strings_are_not_clauses() -> None:
     assert check_query('SELECT ?service WHERE { ?service ?p "from a SERVICE" }') == QueryCheck()
 
 
+def test_whole_line_comments_do_not_call_for_the_full_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kg.sparql import policy
+
+    def no_parse(*args, **kwargs):
+        raise AssertionError("the full parse ran")
+
+    commented = "# each figure and the passage it was derived from\n  # (no SERVICE here)\nSELECT * WHERE { ?s ?p ?o }"
+    monkeypatch.setattr(policy, "parse", no_parse)
+    assert check_query(commented) == QueryCheck()
+    with pytest.raises(AssertionError):  # a comment after code still counts as a mention: parsed
+        check_query("SELECT * WHERE { ?s ?p ?o } # from")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a long string ends on a line that begins with '#', and code follows it on that line
+        'SELECT * WHERE { ?s ?p """\n# """ . SERVICE <http://example.org/> { ?s ?p ?o } }',
+        "SELECT * WHERE { ?s ?p '''\n# ''' . SERVICE <http://example.org/> { ?s ?p ?o } }",
+        # a comment line ended by a carriage return: the next line is code
+        "# a comment\rSELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }",
+        # an escaped '#' is a comment only where the escape is expanded: the clause is found in every other view
+        "SELECT * WHERE {\n\\u0023 x\nSERVICE <http://example.org/> { ?s ?p ?o } }",
+    ],
+)
+def test_lines_that_only_look_like_comments_are_still_checked(query: str) -> None:
+    with pytest.raises(QueryError) as err:
+        check_query(query)
+    assert err.value.status in (400, 403)
+
+
 def test_escapes_are_expanded_as_the_specification_says() -> None:
     assert spec_unescape("\\u0041\\U0001F600") == "A😀"
     assert spec_unescape("\\\\u0041") == "\\\\u0041"  # an escaped backslash is not the start of an escape

@@ -10,7 +10,8 @@ lone carriage return, which rdflib's grammar does not honour. So a query is look
 it (as written, with escapes expanded as the specification and as rdflib do, carriage returns as line ends); when any
 view mentions SERVICE or FROM at all, every view is parsed with rdflib's SPARQL grammar, and the parse trees decide.
 A view that cannot be parsed then makes the query fail (we cannot vouch for it). Views without either word cannot
-contain those clauses, so most queries skip the slow pure-Python parse. Query worker processes are also cut off from
+contain those clauses, so most queries skip the slow pure-Python parse; whole-line comments (a query's header, say
+"figures and the passage each was derived from") do not count as mentions. Query worker processes are also cut off from
 the network (kg.sparql.sandbox): this module is the first line of defence, not the only one.
 """
 
@@ -35,6 +36,7 @@ _HEX8 = re.compile(r"\+?[0-9A-Fa-f]{7,8}")
 _ESCAPE_OR_PAIR = re.compile(r"\\(?:\\|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8})")
 _RDFLIB_ESCAPE = re.compile(r"\\u([0-9a-f]{4}(?:[0-9a-f]{4})?)", re.IGNORECASE)
 _BRACKETS = re.compile(r"[{}()\[\]]")
+_COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.MULTILINE)
 # Parsers recurse on nesting; much deeper than any real query, and short of what crashes a parser's stack.
 MAX_NESTING = 400
 _parser_lock = threading.RLock()  # rdflib's grammar objects are not safe to share between threads
@@ -129,6 +131,15 @@ def views(text: str) -> list[str]:
     """Every way a SPARQL parser may read the text, written so that rdflib's grammar reads it the same way: as the
     specification reads it (first: its messages are the ones users understand), as rdflib, as Oxigraph 0.5."""
     return list(dict.fromkeys(_lines(v) for v in (spec_unescape(text), _rdflib_unescape(text), _neutralize(text))))
+
+
+def code_lines(view: str) -> str:
+    """A view without its whole-line comments, where that is certain for every parser: a line whose first non-blank
+    character is '#' is a comment, or part of a long string, unless a long string ends on it (and code follows), so
+    a view with a long string (three quotes in a row) is kept whole. An IRI or a short string cannot span lines."""
+    if '"""' in view or "'''" in view:
+        return view
+    return _COMMENT_LINE.sub("", view)
 
 
 def _grammar():
@@ -259,7 +270,7 @@ def check_query(text: str) -> QueryCheck:
     all_views = views(text)
     if max(nesting_depth(view) for view in all_views) > MAX_NESTING:
         raise QueryError(400, f"Malformed query: nested deeper than {MAX_NESTING} levels of {{ }}, ( ) or [ ].")
-    folded = [view.casefold() for view in all_views]
+    folded = [code_lines(view).casefold() for view in all_views]
     if not any("service" in view or _FROM.search(view) for view in folded):
         return QueryCheck()
     trees = {}

@@ -239,7 +239,7 @@ class QueryWorkerPool:
         self.size = self.fast_places + max(0, slow_lane) + (1 if slow_lane > 0 else 0)
         self.fast_slice = fast_slice
         self._fast = threading.BoundedSemaphore(self.fast_places)
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._workers: set[_Worker] = set()
         self._lock = threading.Lock()
         self._started = False
@@ -256,7 +256,7 @@ class QueryWorkerPool:
             if self._started and self._owner_pid == os.getpid():
                 return
             if self._owner_pid != os.getpid():  # a forked copy of the pool: start afresh in this process
-                self._idle, self._workers, self._owner_pid = queue.Queue(), set(), os.getpid()
+                self._idle, self._workers, self._owner_pid = queue.LifoQueue(), set(), os.getpid()
             self._started = True
             self._closed = False
         # One worker at once, the others when it is ready: the first query is answered sooner than if all of them

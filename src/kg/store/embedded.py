@@ -36,6 +36,11 @@ class EmbeddedStore:
         self.version = version
         self._store = ox.Store()
         self._store.bulk_load(data, ox.RdfFormat.N_QUADS)
+        # The whole dataset as a query's default graph is the union default graph (Oxigraph's own, faster, way of
+        # merging the graphs) when the store's default graph is empty.
+        self._whole = frozenset(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+        if next(self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()), None) is not None:
+            self._whole = frozenset()
 
     def _run(self, query: str, bindings: dict | None):
         from kg.rdf.sparql_text import values_clause  # rdflib, which it needs, is not loaded in query workers
@@ -65,6 +70,8 @@ class EmbeddedStore:
         self, query: str, *, default_graphs: Sequence[str], named_graphs: Sequence[str], timeout: float
     ) -> QueryResult:
         try:
+            if self._whole and set(default_graphs) == self._whole and set(named_graphs) == self._whole:
+                return self._store.query(query, use_default_graph_as_union=True)
             return self._store.query(
                 query,
                 default_graph=[ox.NamedNode(g) for g in default_graphs],
