@@ -43,6 +43,8 @@ from kg.testing import free_port  # noqa: E402
 ID = DEFAULT_BASE_IRI + "id/"
 DEF = DEFAULT_BASE_IRI + "def#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
+EXACT = DEF + "exact"
 # Instances of these classes are the data's controlled vocabularies: one set, shared by every copy.
 SHARED_CLASSES = {
     DEF + "Report",
@@ -116,8 +118,55 @@ def _renamed(term, k: int, shared: set[str]) -> str:
     return str(term)
 
 
+def protected_strings(triples: list[tuple]) -> dict[str, set[str]]:
+    """For each passage, the strings the build looks for in its quote (each figure's value and unit as written)."""
+    derived: dict[str, set[str]] = {}
+    written: dict[str, set[str]] = {}
+    for s, p, o in triples:
+        if p.value == PROV_DERIVED and isinstance(o, ox.NamedNode):
+            derived.setdefault(s.value, set()).add(o.value)
+        elif p.value in (DEF + "valueAsWritten", DEF + "unitAsWritten") and isinstance(o, ox.Literal):
+            written.setdefault(s.value, set()).add(o.value)
+    out: dict[str, set[str]] = {}
+    for figure, passages in derived.items():
+        for passage in passages:
+            out.setdefault(passage, set()).update(written.get(figure, ()))
+    return out
+
+
+def _occurrences(text: str, part: str) -> list[int]:
+    found, start = [], text.find(part)
+    while start >= 0:
+        found.append(start)
+        start = text.find(part, start + 1)
+    return found
+
+
+def marked(quote: str, tag: str, protected: set[str], originals: list[str]) -> str:
+    """The quote with the marker 〔tag〕 inserted so that it splits every occurrence of an original quote (this one
+    included: quotes may contain one another) and none of the protected strings. The result still contains
+    everything the build checks for, occurs once in the synthetic source (the tag is the copy's and the passage's),
+    and contains no original quote."""
+    cuts = {i for text in protected for start in _occurrences(quote, text) for i in range(start + 1, start + len(text))}
+    spans = sorted(
+        ((start, start + len(q)) for q in originals for start in _occurrences(quote, q)), key=lambda span: span[1]
+    )
+    at: list[int] = []
+    for start, end in spans:
+        if at and start < at[-1] < end:
+            continue
+        free = [i for i in range(end - 1, start, -1) if i not in cuts]
+        at.append(free[0] if free else start + 1)
+    out, last = [], 0
+    for i in sorted(set(at)):
+        out += [quote[last:i], f"〔{tag}〕"]
+        last = i
+    return "".join(out) + quote[last:]
+
+
 def make_root(size: int, workdir: Path) -> Path:
-    """A project root with the report's data and size-1 renamed copies of it."""
+    """A project root with the report's data and size-1 renamed copies of it. Each copy's passages quote a marked
+    copy of their sentence, appended to the source text, so that every quote still occurs exactly once."""
     root = workdir / f"root-{size}x"
     if root.exists():
         shutil.rmtree(root)
@@ -131,11 +180,25 @@ def make_root(size: int, workdir: Path) -> Path:
         if not (isinstance(t[0], ox.NamedNode) and t[0].value in shared)
         and not (isinstance(t[0], ox.BlankNode) and t[0].value in shared_bnodes)
     ]
+    protected = protected_strings(triples)
+    quotes = sorted({o.value for _, p, o in triples if p.value == EXACT and isinstance(o, ox.Literal)})
+    number = {q: i for i, q in enumerate(quotes)}
     copies = root / "data" / "copies"
     copies.mkdir()
+    source = next((root / "data" / "source").glob("*.txt"))
+    appendix = []
     for k in range(1, size):
-        lines = [f"{_renamed(s, k, shared)} {p} {_renamed(o, k, shared)} .\n" for s, p, o in copied]
+        lines = []
+        for s, p, o in copied:
+            if p.value == EXACT and isinstance(o, ox.Literal):
+                quote = marked(o.value, f"{k}.{number[o.value]}", protected.get(s.value, set()), quotes)
+                appendix.append(quote)
+                o = ox.Literal(quote, language=o.language) if o.language else ox.Literal(quote, datatype=o.datatype)
+            lines.append(f"{_renamed(s, k, shared)} {p} {_renamed(o, k, shared)} .\n")
         (copies / f"copy-{k:04d}.ttl").write_text("".join(lines), encoding="utf-8")
+    if appendix:
+        with open(source, "a", encoding="utf-8") as f:
+            f.write("\n\n" + "\n".join(appendix) + "\n")
     return root
 
 

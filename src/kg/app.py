@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None, store=None) -> Flask:
 
 
 # Text responses over COMPRESS_MIN_SIZE bytes go out brotli- or gzip-compressed by Accept-Encoding (flask-compress);
-# cached SPARQL answers are compressed by the endpoint itself (kg.sparql.service.Answer.encoded), downloads come
+# cached SPARQL answers are compressed by the endpoint itself (kg.sparql.answers.Answer.encoded), downloads come
 # precompressed from the build.
 COMPRESS_MIMETYPES = [
     "text/html",

@@ -253,10 +253,10 @@ class Front:
     async def _sparql(self, scope, body: bytes, address: str, send) -> bool:
         """/sparql without Flask: a cached answer straight from the event loop, anything else run on a thread.
         False (nothing sent) for the requests that only the full view answers."""
+        from kg.sparql.answers import error_answer
         from kg.sparql.http import wants_the_view
         from kg.sparql.policy import QueryError
         from kg.sparql.protocol import endpoint_url, read_request
-        from kg.sparql.service import error_answer
 
         environ = _environ(scope, body, address)
         service = self.service
@@ -273,9 +273,7 @@ class Front:
             answer = service.cache.get(req.cache_key(url, service.version))
             if answer is None:
                 try:
-                    answer = await asyncio.get_running_loop().run_in_executor(
-                        self.query_threads, service.answer, req, url, address
-                    )
+                    answer = await service.answer_async(req, url, address, self.query_threads)
                 except Exception:  # a bug of ours: logged, answered without a stack trace
                     log.exception("unexpected error on /sparql")
                     answer = error_answer(500, "Internal error; it has been logged.", environ.get("HTTP_ACCEPT"))

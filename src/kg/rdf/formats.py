@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -309,6 +310,15 @@ def negotiate(accept: str | None, format_values: Sequence[str] = ()) -> dict[str
 
     Several `format` values, or comma-separated ones (SPARQLWrapper sends e.g. format=json-ld and
     format=application/ld+json,application/x-json+ld), are alternatives: the first known one wins."""
+    return dict(_negotiated(accept, tuple(format_values)))
+
+
+@lru_cache(maxsize=1024)  # clients send few distinct Accept headers; parsing one costs more than a cheap query
+def _negotiated(accept: str | None, format_values: tuple[str, ...]) -> tuple[tuple[str, str | None], ...]:
+    return tuple(_negotiate(accept, format_values).items())
+
+
+def _negotiate(accept: str | None, format_values: tuple[str, ...]) -> dict[str, str | None]:
     if format_values:
         for value in format_values:
             for candidate in value.split(","):

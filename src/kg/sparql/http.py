@@ -20,19 +20,12 @@ from kg.config import Settings
 from kg.rdf.formats import DOCUMENT_FORMATS, FORMATS, HTML, negotiate_document, prefers_html
 from kg.rdf.vocab import PREFIXES
 from kg.sparql import graph_store
+from kg.sparql.answers import ALLOWED_METHODS, CORS_HEADERS, TRUNCATED_NOTE, error_answer, truncation_text
 from kg.sparql.description import endpoint_vocabulary, endpoint_vocabulary_graph
 from kg.sparql.policy import QueryError
 from kg.sparql.protocol import ProtocolRequest, endpoint_url, read_request
 from kg.sparql.results import convert_ntriples
-from kg.sparql.service import (
-    ALLOWED_METHODS,
-    CORS_HEADERS,
-    EXTENSION,
-    TRUNCATED_NOTE,
-    SparqlService,
-    error_answer,
-    truncation_text,
-)
+from kg.sparql.service import EXTENSION, SparqlService
 
 log = logging.getLogger("kg.sparql")
 bp = Blueprint("sparql", __name__)

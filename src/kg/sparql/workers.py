@@ -6,186 +6,41 @@ frees its CPU at once) and a fresh worker takes its place. Workers are confined 
 embedded store, a memory cap. A worker busy for more than a second is given the lowest CPU priority, so a runaway
 query only gets the CPU nobody else wants while it lasts.
 
-The parent side is `QueryWorkerPool` (one per web process); the child side is `main()`, which runs the protocol
-layer's checks (kg.sparql.policy) before the backend's `execute`.
+This is the server's side, `QueryWorkerPool` (one per web process); the worker's side is kg.sparql.jobs. A query is
+given to the warmest idle worker (the one that answered last). `run` waits for it on a thread; `run_async` waits on
+the event loop of the HTTP front end, without a thread, as long as a worker is free at once and the query ends within
+its first time slice (nearly every query); anything else continues exactly as `run` does, on a thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import os
 import queue
+import select
 import subprocess
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from kg.sparql.jobs import CHILD_COMMAND, Job, QueryTimedOut, Reply, receive_body
 from kg.sparql.policy import QueryError
 
 log = logging.getLogger("kg.sparql.workers")
 
 LOW_PRIORITY_AFTER_S = 1.0  # a query running longer than this is a candidate runaway: lowest CPU priority
-WORKER_MEMORY_BYTES = 2 * 2**30  # address space a worker may add to what it uses after start-up
 START_TIMEOUT_S = 60.0
-# The child imports this module by name (not as __main__) so its replies unpickle as kg.sparql.workers.Reply.
-_CHILD = "import sys; from kg.sparql.workers import main; main(sys.argv)"
-
-
-@dataclass(frozen=True)
-class Job:
-    """One user query for a worker. `plan` maps each query kind to a format name, 'internal' or None (406)."""
-
-    query: str
-    default_graph_uris: tuple[str, ...]
-    named_graph_uris: tuple[str, ...]
-    plan: dict[str, str | None]
-    max_rows: int
-    timeout: float
-
-
-@dataclass
-class Reply:
-    ok: bool
-    status: int = 200
-    message: str = ""
-    kind: str = ""
-    body: bytes = b""
-    media_type: str = ""
-    truncated: bool = False
-    rows: int | None = None
-    worker_pid: int = 0
-    seconds: float = 0.0
-    retry_after: int = 0  # seconds, for a refusal (429 / 503)
-
-
-class QueryTimedOut(QueryError):
-    """The query ran out of time and was stopped."""
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Child side
-
-
-def _run_job(executor, settings, prefixes: dict[str, str], job: Job) -> Reply:
-    from kg.sparql import policy
-    from kg.sparql.errors import status_of
-    from kg.sparql.results import kind_of, not_acceptable, render
-    from kg.store.base import ExecutionError, QueryRejected
-
-    started = time.perf_counter()
-    try:
-        check = policy.check_query(job.query)
-        dataset = policy.resolve_dataset(check, settings, job.default_graph_uris, job.named_graph_uris)
-        try:
-            if getattr(executor, "needs_network", True):
-                # A remote store must never see a text this endpoint would not run itself: some servers (Virtuoso)
-                # execute SPARQL Update, LOAD included, sent to their query endpoint.
-                policy.parse_as_query(job.query)
-            result = executor.execute(
-                job.query, default_graphs=dataset.default_graphs, named_graphs=dataset.named_graphs, timeout=job.timeout
-            )
-            kind = kind_of(result)
-            fmt = job.plan.get(kind)
-            if fmt is None:
-                raise not_acceptable(kind)
-            rendered = render(result, fmt, job.max_rows, prefixes)
-        except QueryRejected as exc:
-            if policy.is_update(job.query):
-                raise QueryError(403, policy.UPDATE_REFUSED) from None
-            raise QueryError(400, _malformed(exc.message, job.query)) from None
-        except (QueryError, ExecutionError):
-            raise
-        except MemoryError:
-            raise QueryError(503, "The query needed more memory than a query worker may use.") from None
-        except Exception as exc:  # noqa: BLE001 - pyoxigraph reports evaluation errors with builtin exceptions
-            cause = _backend_error(exc)
-            if cause is not None:  # a backend error raised while pyoxigraph was reading a lazy result
-                raise cause from None
-            raise QueryError(400, f"The query failed while running: {exc}") from None
-        return Reply(
-            True,
-            200,
-            "",
-            rendered.kind,
-            rendered.body,
-            rendered.media_type,
-            rendered.truncated,
-            rendered.rows,
-            os.getpid(),
-            time.perf_counter() - started,
-        )
-    except QueryError as exc:
-        return Reply(False, exc.status, exc.message, worker_pid=os.getpid())
-    except ExecutionError as exc:
-        return Reply(False, status_of(exc), exc.message, worker_pid=os.getpid())
-    except Exception:  # noqa: BLE001 - a bug of ours: log it, answer without a stack trace
-        traceback.print_exc(file=sys.stderr)
-        return Reply(False, 500, "Internal error while running the query.", worker_pid=os.getpid())
-
-
-def _backend_error(exc: BaseException):
-    from kg.store.base import ExecutionError
-
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, ExecutionError):
-            return exc
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return None
-
-
-def _malformed(backend_message: str, query: str) -> str:
-    """The backend's syntax error, with rdflib's (often clearer) account of the same text if it has one."""
-    from kg.sparql import policy
-
-    message = f"Malformed query: {backend_message}"
-    try:
-        policy.parse(policy.views(query)[0])
-    except Exception as exc:  # noqa: BLE001 - any parser failure is a message, nothing more
-        message += f". rdflib's parser says: {policy.syntax_message(exc)}"
-    return message
-
-
-def _watch_parent(parent: int) -> None:
-    while True:
-        time.sleep(1.0)
-        if os.getppid() != parent:
-            os._exit(0)
-
-
-def main(argv: list[str]) -> None:
-    """Worker process: receive the executor factory, confine itself, then answer jobs until the pipe closes."""
-    from kg.sparql import sandbox
-
-    jobs = Connection(int(argv[1]), writable=False)
-    replies = Connection(int(argv[2]), readable=False)
-    init = jobs.recv()  # unpickling imports the backend's module, before any confinement
-    report = sandbox.confine(network=init["needs_network"], memory_bytes=WORKER_MEMORY_BYTES)
-    executor = init["factory"]()
-    settings, prefixes = init["settings"], init["prefixes"]
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
-    replies.send(("ready", os.getpid(), report))
-
-    from kg.sparql import policy as sparql_policy
-
-    # rdflib's grammar takes ~0.3 s to build: in the background, so that queries that do not need it need not wait.
-    threading.Thread(target=sparql_policy.warm_up, daemon=True).start()
-    while True:
-        try:
-            job = jobs.recv()
-        except (EOFError, OSError):
-            break
-        replies.send(_run_job(executor, settings, prefixes, job))
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Parent side
+LOOP_READ_MAX_BYTES = 256 * 2**10  # a reply body up to this size is read on the event loop; a larger one on a thread
+BUSY = "All query workers stayed busy for {timeout:g} s; try again shortly."
+CRASHED = "The query crashed its worker process (out of memory?); it was not completed."
 
 
 @dataclass(eq=False)
@@ -197,6 +52,17 @@ class _Worker:
     busy_since: float | None = None
     lowered: bool = False
     report: list[str] = field(default_factory=list)
+    poller: select.poll = field(default_factory=select.poll)
+
+    def __post_init__(self) -> None:
+        self.poller.register(self.replies.fileno(), select.POLLIN)
+
+    def reply_within(self, seconds: float) -> bool:
+        """Whether a reply (or the end of the pipe) is there to read within `seconds` (Connection.poll builds a
+        selector on every call; this one is kept)."""
+        if self.replies.closed:
+            raise OSError("the reply pipe is closed")
+        return bool(self.poller.poll(max(0, math.ceil(seconds * 1000))))
 
     def kill(self) -> None:
         try:
@@ -310,7 +176,7 @@ class QueryWorkerPool:
         env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         try:
             process = subprocess.Popen(
-                [sys.executable, "-c", _CHILD, str(job_r), str(reply_w)],
+                [sys.executable, "-c", CHILD_COMMAND, str(job_r), str(reply_w)],
                 pass_fds=(job_r, reply_w),
                 stdin=subprocess.DEVNULL,
                 env=env,
@@ -380,6 +246,28 @@ class QueryWorkerPool:
 
     # queries
 
+    def _slice(self, timeout: float, enter_slow) -> float:
+        """How long a query holds its fast-lane place before it is handed to the slow lane (or stopped)."""
+        return self.fast_slice if enter_slow is not None and 0 < self.fast_slice < timeout else timeout
+
+    def _give(self, worker: _Worker, job: Job, timing: dict | None) -> float | None:
+        """Send the job to an idle worker; its start time, or None if the worker had died (it is replaced)."""
+        try:
+            worker.jobs.send(job)
+        except OSError:
+            self._retire(worker)
+            return None
+        self.stats["queries"] += 1
+        worker.busy_since = started = time.monotonic()
+        if timing is not None:
+            timing["started"] = started  # the query's own time starts here, not while it waited
+        return started
+
+    def _receive(self, worker: _Worker) -> Reply:
+        reply = receive_body(worker.replies, worker.replies.recv())
+        self._release(worker)
+        return reply
+
     def run(
         self,
         job: Job,
@@ -396,31 +284,88 @@ class QueryWorkerPool:
         self.start()
         deadline = time.monotonic() + timeout
         if not self._fast.acquire(timeout=timeout):
-            raise QueryError(503, f"All query workers stayed busy for {timeout:g} s; try again shortly.")
-        fast = True
+            raise QueryError(503, BUSY.format(timeout=timeout))
         try:
             while True:
                 try:
                     worker = self._idle.get(timeout=max(deadline - time.monotonic(), 0.001))
                 except queue.Empty:
-                    raise QueryError(
-                        503, f"All query workers stayed busy for {timeout:g} s; try again shortly."
-                    ) from None
-                try:
-                    worker.jobs.send(job)
+                    raise QueryError(503, BUSY.format(timeout=timeout)) from None
+                started = self._give(worker, job, timing)
+                if started is not None:
                     break
-                except OSError:  # it died while idle: replace it and take the next one
+        except BaseException:
+            self._fast.release()
+            raise
+        return self._wait(worker, timeout, started, enter_slow, leave_slow, sliced=False)
+
+    async def run_async(
+        self,
+        job: Job,
+        timeout: float,
+        threads: Executor,
+        *,
+        enter_slow: Callable[[], None] | None = None,
+        leave_slow: Callable[[], None] | None = None,
+        timing: dict | None = None,
+    ) -> Reply:
+        """`run` for a caller on an event loop: the reply awaited there when a fast-lane place and an idle worker are
+        free now; otherwise, or once the query outlasts its first slice, the rest as `run` on a thread of `threads`."""
+        loop = asyncio.get_running_loop()
+        self.start()
+        on_thread = partial(self.run, job, timeout, enter_slow=enter_slow, leave_slow=leave_slow, timing=timing)
+        if not self._fast.acquire(blocking=False):
+            return await loop.run_in_executor(threads, on_thread)
+        handed_on = False
+        try:
+            while True:
+                try:
+                    worker = self._idle.get_nowait()
+                except queue.Empty:
+                    self._fast.release()
+                    handed_on = True
+                    return await loop.run_in_executor(threads, on_thread)
+                started = self._give(worker, job, timing)
+                if started is not None:
+                    break
+            slice_s = self._slice(timeout, enter_slow)
+            if await _readable(loop, worker.replies.fileno(), slice_s):
+                try:
+                    head = worker.replies.recv()
+                    if head.size <= LOOP_READ_MAX_BYTES:
+                        head = receive_body(worker.replies, head)
+                    else:
+                        head = await loop.run_in_executor(threads, receive_body, worker.replies, head)
+                except (EOFError, OSError):
                     self._retire(worker)
-            self.stats["queries"] += 1
-            worker.busy_since = started = time.monotonic()
-            if timing is not None:
-                timing["started"] = started  # the query's own time starts here, not while it waited
-            slice_s = self.fast_slice if enter_slow is not None and 0 < self.fast_slice < timeout else timeout
+                    raise QueryError(503, CRASHED) from None
+                self._release(worker)
+                return head
+            handed_on = True  # the fast-lane place goes with the query to the thread
+            return await loop.run_in_executor(
+                threads, self._wait, worker, timeout, started, enter_slow, leave_slow, True
+            )
+        finally:
+            if not handed_on:
+                self._fast.release()
+
+    def _wait(
+        self,
+        worker: _Worker,
+        timeout: float,
+        started: float,
+        enter_slow: Callable[[], None] | None,
+        leave_slow: Callable[[], None] | None,
+        sliced: bool,
+    ) -> Reply:
+        """Wait for the reply of a query that holds a fast-lane place (released here, once). `sliced`: its first
+        slice has already been waited for."""
+        fast = True
+        try:
+            slice_s = self._slice(timeout, enter_slow)
             try:
-                if worker.replies.poll(slice_s):
-                    reply = worker.replies.recv()
-                    self._release(worker)
-                    return reply
+                if not sliced and worker.reply_within(slice_s):
+                    return self._receive(worker)
                 if slice_s < timeout:
                     try:
                         enter_slow()
@@ -433,18 +378,14 @@ class QueryWorkerPool:
                     self._fast.release()
                     fast = False
                     try:
-                        if worker.replies.poll(max(0.0, timeout - (time.monotonic() - started))):
-                            reply = worker.replies.recv()
-                            self._release(worker)
-                            return reply
+                        if worker.reply_within(max(0.0, timeout - (time.monotonic() - started))):
+                            return self._receive(worker)
                     finally:
                         if leave_slow is not None:
                             leave_slow()
             except (EOFError, OSError):
                 self._retire(worker)
-                raise QueryError(
-                    503, "The query crashed its worker process (out of memory?); it was not completed."
-                ) from None
+                raise QueryError(503, CRASHED) from None
             self.stats["timeouts"] += 1
             self._retire(worker)
             raise QueryTimedOut(
@@ -453,3 +394,20 @@ class QueryWorkerPool:
         finally:
             if fast:
                 self._fast.release()
+
+
+async def _readable(loop: asyncio.AbstractEventLoop, fd: int, seconds: float) -> bool:
+    """Whether fd becomes readable (data, or the other end closed) within `seconds`, waited for on the loop. The fd
+    is blocking again afterwards (uvloop makes a watched fd non-blocking and leaves it so)."""
+    ready = loop.create_future()
+    loop.add_reader(fd, lambda: ready.done() or ready.set_result(True))
+    try:
+        return await asyncio.wait_for(ready, seconds)
+    except TimeoutError:
+        return False
+    finally:
+        loop.remove_reader(fd)
+        try:
+            os.set_blocking(fd, True)
+        except OSError:  # closed meanwhile (the pool is closing): the read that follows reports it
+            pass

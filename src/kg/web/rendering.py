@@ -10,8 +10,8 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from kg.rdf.formats import best_offer
+from kg.sparql.answers import CORS_HEADERS
 from kg.sparql.errors import message_of, status_of
-from kg.sparql.service import CORS_HEADERS
 from kg.store.base import ExecutionError
 from kg.web import i18n, langmark
 from kg.web.dataset_index import Site, site

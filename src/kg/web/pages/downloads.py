@@ -9,8 +9,9 @@ from flask import Response, current_app, redirect, request, send_file
 
 from kg.artifacts import DOWNLOADS, SOURCE, VALIDATION_TEXT, BuildArtifacts
 from kg.rdf.vocab import GRAPH_NAMES
+from kg.sparql.answers import CORS_HEADERS, choose_encoding
 from kg.sparql.graph_store import GraphRequest
-from kg.sparql.service import CORS_HEADERS, EXTENSION, choose_encoding
+from kg.sparql.service import EXTENSION
 from kg.web.dataset_index import site
 from kg.web.linked_data import DOCUMENT_FORMATS, HTML, negotiate, offered
 from kg.web.rendering import PageError, _, lang, render
