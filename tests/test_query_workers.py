@@ -110,3 +110,24 @@ def test_the_event_loop_path_waits_on_a_thread_when_no_worker_is_free(pool) -> N
     replies = uvloop.run(crowd())  # 6 at once for 2 fast-lane places
     assert all(r.ok for r in replies), [r.message for r in replies]
     assert len({r.body for r in replies}) == 1
+
+
+def test_a_request_given_up_on_the_loop_gives_its_worker_back(pool) -> None:
+    pool, settings = pool
+    threads = ThreadPoolExecutor(4)
+    slow = job(settings, "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f FILTER(?c = ?f) }")
+
+    async def give_up():
+        task = asyncio.ensure_future(pool.run_async(slow, TIMEOUT, threads))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    idle_before = pool._idle.qsize()
+    uvloop.run(give_up())
+    deadline = time.monotonic() + TIMEOUT + 3
+    while pool._idle.qsize() < idle_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pool._idle.qsize() >= idle_before  # the worker came back (its query finished or was stopped)
+    assert pool.run(job(settings, "ASK { ?s ?p ?o }"), TIMEOUT).ok

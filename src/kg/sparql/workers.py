@@ -264,7 +264,15 @@ class QueryWorkerPool:
         return started
 
     def _receive(self, worker: _Worker) -> Reply:
-        reply = receive_body(worker.replies, worker.replies.recv())
+        return self._finish(worker, worker.replies.recv())
+
+    def _finish(self, worker: _Worker, head: Reply) -> Reply:
+        """Read the body that follows a reply's head, and give the worker back (or replace it if it died)."""
+        try:
+            reply = receive_body(worker.replies, head)
+        except (EOFError, OSError):
+            self._retire(worker)
+            raise QueryError(503, CRASHED) from None
         self._release(worker)
         return reply
 
@@ -329,18 +337,21 @@ class QueryWorkerPool:
                 if started is not None:
                     break
             slice_s = self._slice(timeout, enter_slow)
-            if await _readable(loop, worker.replies.fileno(), slice_s):
+            try:
+                readable = await _readable(loop, worker.replies.fileno(), slice_s)
+            except asyncio.CancelledError:  # the request was given up: a thread waits for the worker and frees it
+                handed_on = True
+                threads.submit(self._wait, worker, timeout, started, enter_slow, leave_slow, False)
+                raise
+            if readable:
                 try:
                     head = worker.replies.recv()
-                    if head.size <= LOOP_READ_MAX_BYTES:
-                        head = receive_body(worker.replies, head)
-                    else:
-                        head = await loop.run_in_executor(threads, receive_body, worker.replies, head)
                 except (EOFError, OSError):
                     self._retire(worker)
                     raise QueryError(503, CRASHED) from None
-                self._release(worker)
-                return head
+                if head.size <= LOOP_READ_MAX_BYTES:
+                    return self._finish(worker, head)
+                return await loop.run_in_executor(threads, self._finish, worker, head)
             handed_on = True  # the fast-lane place goes with the query to the thread
             return await loop.run_in_executor(
                 threads, self._wait, worker, timeout, started, enter_slow, leave_slow, True
