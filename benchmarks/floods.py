@@ -104,7 +104,8 @@ def victim(port: int, paths: dict[str, str], seconds: float, timeout: float) -> 
                     conn = http.client.HTTPConnection(
                         "127.0.0.1", port, timeout=timeout, source_address=("127.0.0.1", 0)
                     )
-                conn.request("GET", path.replace("NNN", str(n)), headers={"Accept": JSON + ", text/html"})
+                accept = JSON if kind == "sparql" else "text/html"  # a browser's Accept on /sparql gets the query page
+                conn.request("GET", path.replace("NNN", str(n)), headers={"Accept": accept})
                 response = conn.getresponse()
                 response.read()
                 ok = response.status == 200
