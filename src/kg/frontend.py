@@ -248,7 +248,22 @@ class Front:
                 return {"type": "http.request", "body": body, "more_body": False}
             return {"type": "http.disconnect"}
 
-        await self.wsgi(scope, replay, send)
+        held: list = []
+
+        async def send_whole(message) -> None:
+            # a2wsgi sends the status line and headers from its thread as soon as the app starts its response, and
+            # the body after a round trip through the loop; held back, they go out in one step, so that a process
+            # killed meanwhile (a replica replaced) has sent nothing, and the balancer can retry the request
+            if message["type"] == "http.response.start":
+                held.append(message)
+                return
+            if held:
+                await send(held.pop())
+            await send(message)
+
+        await self.wsgi(scope, replay, send_whole)
+        if held:
+            await send(held.pop())
 
     async def _sparql(self, scope, body: bytes, address: str, send) -> bool:
         """/sparql without Flask: a cached answer straight from the event loop, anything else run on a thread.
