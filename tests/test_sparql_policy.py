@@ -58,7 +58,7 @@ def test_whole_line_comments_do_not_call_for_the_full_parse(monkeypatch: pytest.
         # a comment line ended by a carriage return: the next line is code
         "# a comment\rSELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }",
         # an escaped '#' is a comment only where the escape is expanded: the clause is found in every other view
-        "SELECT * WHERE {\n\\u0023 x\nSERVICE <http://example.org/> { ?s ?p ?o } }",
+        "SELECT * WHERE {\n\\u0023 x SERVICE <http://example.org/> { ?s ?p ?o } }",
     ],
 )
 def test_lines_that_only_look_like_comments_are_still_checked(query: str) -> None:
