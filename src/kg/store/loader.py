@@ -2,8 +2,8 @@
 
 1. Read build/dataset.nq (a conforming, up-to-date build) and hash its content.
 2. If the store's load record carries that hash and its graphs hold the expected counts, stop: nothing changes.
-3. Upload each graph into a fresh staging graph (Graph Store Protocol PUT, or SPARQL INSERT DATA where the store has
-   no GSP), then count the staging graphs against the build.
+3. Upload each graph into a fresh staging graph (Graph Store Protocol PUT and POST in bounded requests, or SPARQL
+   INSERT DATA where the store has no GSP), then count the staging graphs against the build.
 4. Switch with one SPARQL Update request: MOVE each staging graph onto its live graph and rewrite the load record.
    Servers apply one update request atomically (Oxigraph, Fuseki and GraphDB do), so until the switch every query
    sees the previous data, complete, and after it the new data, complete. A load that fails or is interrupted
@@ -37,6 +37,10 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 # An INSERT DATA request holds at most this many triples (when loading without the Graph Store Protocol). Virtuoso
 # compiles each request to SQL and refuses one of 5,000 triples ("generated SQL text has exceeded 10000 lines").
 UPDATE_CHUNK = 1000
+# A Graph Store Protocol request holds at most this many triples: the first one PUT, the rest POSTed (merged) into the
+# staging graph. Virtuoso parses one request's body in one transaction, in time that grows faster than its size: one
+# PUT of 770,000 triples did not end within 600 s, while requests of this size take about a second each.
+GSP_CHUNK = 50_000
 
 
 class LoadError(Exception):
@@ -220,8 +224,9 @@ class _SparqlWriter:
         return "INSERT DATA {\n" + "\n".join(blocks) + "\n}"
 
 
-def _update_batches(units: list[list[tuple[str, ox.Quad]]], size: int) -> list[list[tuple[str, ox.Quad]]]:
-    batches: list[list[tuple[str, ox.Quad]]] = [[]]
+def _update_batches(units: list[list], size: int) -> list[list]:
+    """The units (a quad, or a blank-node group's quads) in batches of at most `size` quads (a larger unit alone)."""
+    batches: list[list] = [[]]
     for unit in units:
         if batches[-1] and len(batches[-1]) + len(unit) > size:
             batches.append([])
@@ -242,15 +247,21 @@ def upload(store: RemoteStore, dump: BuildDump, staging: dict[str, str], timeout
     if store.endpoints.gsp is not None:
         together: list[tuple[str, ox.Quad]] = []  # blank-node groups spanning graphs: one request
         for graph, graph_quads in dump.quads.items():
-            lines = []
+            # A request's body is one document, so each blank-node group is sent whole in one request.
+            by_group: dict[str, list[ox.Quad]] = defaultdict(list)
+            units: list[list[ox.Quad]] = []
             for q in graph_quads:
                 group = _group_of(q, groups)
-                if group is not None and len(graphs_of_group[group]) > 1:
+                if group is None:
+                    units.append([q])
+                elif len(graphs_of_group[group]) > 1:
                     together.append((staging[graph], q))
                 else:
-                    lines.append(f"{q.subject} {q.predicate} {q.object} .\n")
-            if lines:
-                store.put_graph(staging[graph], "".join(lines).encode("utf-8"), timeout=timeout)
+                    by_group[group].append(q)
+            units.extend(by_group.values())
+            for i, batch in enumerate(_update_batches(units, GSP_CHUNK)):
+                body = "".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in batch).encode("utf-8")
+                store.put_graph(staging[graph], body, timeout=timeout, append=i > 0)
         if together:
             store.update(_SparqlWriter().insert_data(together), timeout=timeout)
         return "the Graph Store Protocol"

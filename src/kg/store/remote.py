@@ -291,12 +291,13 @@ class RemoteStore:
             content_type="application/sparql-update; charset=utf-8",
         )
 
-    def put_graph(self, graph: str, ntriples: bytes, *, timeout: float | None = None) -> None:
-        """Replace one graph through the Graph Store Protocol (PUT ?graph=IRI) with an N-Triples body."""
+    def put_graph(self, graph: str, ntriples: bytes, *, timeout: float | None = None, append: bool = False) -> None:
+        """Replace one graph through the Graph Store Protocol (PUT ?graph=IRI) with an N-Triples body; with `append`,
+        add the body's triples to it (POST)."""
         if self.endpoints.gsp is None:
             raise RemoteStoreError("no Graph Store Protocol URL is configured (KG_STORE_GSP)")
         self._send(
-            "PUT",
+            "POST" if append else "PUT",
             self.endpoints.gsp,
             params={"graph": graph},
             data=ntriples,

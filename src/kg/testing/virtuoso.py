@@ -51,6 +51,7 @@ CaseMode = 2
 DirsAllowed = .
 NumberOfBuffers = 10000
 MaxDirtyBuffers = 6000
+TransactionAfterImageLimit = 2000000000
 ThreadsPerQuery = 2
 AsyncQueueMaxThreads = 4
 

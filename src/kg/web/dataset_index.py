@@ -361,9 +361,18 @@ class Site:
                 out[f.growth_of].append(f)
         return dict(out)
 
+    @cached_property
+    def _figures_by_entity(self) -> dict[str, list[Figure]]:
+        out: dict[str, list[Figure]] = defaultdict(list)
+        for f in self.figures.values():
+            for iri in dict.fromkeys([f.indicator, f.area, *f.about]):
+                if iri:
+                    out[iri].append(f)
+        return dict(out)
+
     def figures_of(self, iri: str) -> list[Figure]:
         """Figures whose indicator, area or subject (jp:about) is the entity, in report order."""
-        return [f for f in self.figures.values() if iri in (f.indicator, f.area) or iri in f.about]
+        return list(self._figures_by_entity.get(iri, ()))
 
     # ---- names ---------------------------------------------------------------------------------------------------
 

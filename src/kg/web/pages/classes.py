@@ -5,6 +5,7 @@ class's own description as .ttl/.jsonld/.nt/.rdf."""
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -94,8 +95,20 @@ def class_iri(s: Site, local: str) -> str:
     return str(iri)
 
 
+def property_counts(s: Site) -> dict[str, dict[str, int]]:
+    """class IRI -> property IRI -> how many of its members use the property as asserted (once per data version)."""
+
+    def read() -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = defaultdict(dict)
+        for r in s.select("class_properties"):
+            out[str(r["class"])][str(r["p"])] = int(r["n"])
+        return dict(out)
+
+    return s.memo("class_property_counts", read)
+
+
 def columns_for(s: Site, cls: str) -> list[Column]:
-    counts = {str(r["p"]): int(r["n"]) for r in s.select("class_properties", **{"class": URIRef(cls)})}
+    counts = property_counts(s).get(cls, {})
     members = max(counts.get("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", 0), 1)
     local = s.iris.local(cls) or ""
     chosen: list[str] = []

@@ -54,6 +54,10 @@ def _blocks(s: Site) -> list[Block]:
     passages = sorted(s.passages.values(), key=lambda p: (p.start, -p.end))
     out: list[Block] = []
     pos = 0
+    # The passages that overlap the current line, in the order above: lines come in text order, so a passage joins
+    # when a line reaches its start and leaves after the last line it reaches (one pass over lines and passages).
+    active: list = []
+    upcoming = 0
     for line in text.splitlines(keepends=True):
         start, body = pos, line.rstrip("\r\n")
         pos += len(line)
@@ -65,7 +69,11 @@ def _blocks(s: Site) -> list[Block]:
             tag = "h2" if hashes <= 2 else "h3"
             skip = hashes + (len(body[hashes:]) - len(body[hashes:].lstrip()))
         lo, hi = start + skip, start + len(body)
-        inside = [p for p in passages if p.start < hi and p.end > lo]
+        while upcoming < len(passages) and passages[upcoming].start < hi:
+            active.append(passages[upcoming])
+            upcoming += 1
+        active = [p for p in active if p.end > lo]
+        inside = list(active)
         cuts = sorted(
             {lo, hi} | {max(lo, min(hi, p.start)) for p in inside} | {max(lo, min(hi, p.end)) for p in inside}
         )
