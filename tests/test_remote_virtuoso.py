@@ -199,7 +199,7 @@ def test_virtuoso_switch_that_fails_part_way_is_reported_and_repaired_by_the_nex
     record = f"DROP SILENT GRAPH <{kgload.record_graph(build_settings)}>"
 
     def failing_switch(*args) -> str:
-        # Fails at run time, after the MOVEs and before the record: the graph exists, so CREATE is an error.
+        # Fails at run time, after the graphs are replaced and before the record: the graph exists, so CREATE fails.
         update = original(*args)
         assert record in update
         return update.replace(record, f"CREATE GRAPH <{asserted}> ;\n{record}")

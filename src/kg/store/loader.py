@@ -4,7 +4,9 @@
 2. If the store's load record carries that hash and its graphs hold the expected counts, stop: nothing changes.
 3. Upload each graph into a fresh staging graph (Graph Store Protocol PUT and POST in bounded requests, or SPARQL
    INSERT DATA where the store has no GSP), then count the staging graphs against the build.
-4. Switch with one SPARQL Update request: MOVE each staging graph onto its live graph and rewrite the load record.
+4. Switch with one SPARQL Update request: replace each live graph by its staging graph (DROP, then ADD) and rewrite
+   the load record; the staging graphs are dropped afterwards, in a request of their own (the switch does not need
+   to wait for it: MOVE would drop them inside the switch's transaction, which grows faster than the data).
    Servers apply one update request atomically (Oxigraph, Fuseki and GraphDB do), so until the switch every query
    sees the previous data, complete, and after it the new data, complete. A load that fails or is interrupted
    before the switch changes nothing live; its staging graphs are dropped then, or by the next load.
@@ -285,9 +287,9 @@ def switch_update(settings: Settings, dump: BuildDump, staging: dict[str, str]) 
     record = iri(record_graph(settings))
     ops = []
     for graph, count in dump.counts.items():
-        ops.append(
-            f"MOVE GRAPH {iri(staging[graph])} TO GRAPH {iri(graph)}" if count else f"DROP SILENT GRAPH {iri(graph)}"
-        )
+        ops.append(f"DROP SILENT GRAPH {iri(graph)}")
+        if count:
+            ops.append(f"ADD GRAPH {iri(staging[graph])} TO GRAPH {iri(graph)}")
     now = datetime.now(UTC).isoformat(timespec="seconds")
     facts = [
         f"{record} {iri(DCTERMS + 'identifier')} {string(dump.content_hash)} ;",
@@ -322,12 +324,14 @@ def load(
     own = store is None
     store = store or RemoteStore(settings)
     try:
+        t = time.perf_counter()
         try:
             store.ping(timeout=min(timeout, 30.0))
             live_counts = graph_counts(store, dump.quads, timeout)
             previous = stored_hash(store, settings, timeout)
         except RemoteStoreError as exc:
             raise LoadError(f"nothing loaded: {exc}") from None
+        steps["compare"] = time.perf_counter() - t
         if not force and previous == dump.content_hash and live_counts == dump.counts:
             return LoadReport(
                 store.name,
@@ -350,6 +354,8 @@ def load(
             if leftovers:
                 say(f"dropping {len(leftovers)} staging graph(s) left by an earlier load")
                 drop_graphs(store, leftovers, timeout)
+            steps["clean"] = time.perf_counter() - t
+            t = time.perf_counter()
             say(f"uploading {sum(dump.counts.values())} triples into staging graphs")
             method = upload(store, dump, staging, timeout)
             steps["upload"] = time.perf_counter() - t
@@ -389,11 +395,16 @@ def load(
                     f"the switch failed; the store keeps its previous data if it applies updates atomically: {exc}"
                 ) from None
         steps["switch"] = time.perf_counter() - t
+        t = time.perf_counter()
+        _drop_quietly(store, staging.values(), timeout)  # what is left, the next load drops
+        steps["drop staging"] = time.perf_counter() - t
+        t = time.perf_counter()
         try:
             after = graph_counts(store, dump.quads, timeout)
             confirmed = stored_hash(store, settings, timeout) == dump.content_hash and after == dump.counts
         except RemoteStoreError as exc:
             raise LoadError(f"switched, but the result could not be checked: {exc}") from None
+        steps["confirm"] = time.perf_counter() - t
         if not confirmed:
             raise LoadError(
                 f"after the switch the store's graphs hold {after}, expected {dump.counts}: "
@@ -429,9 +440,9 @@ def _changed(store: RemoteStore, dump: BuildDump, before: dict[str, int]) -> boo
         return True
 
 
-def _drop_quietly(store: RemoteStore, graphs: Iterable[str]) -> None:
+def _drop_quietly(store: RemoteStore, graphs: Iterable[str], timeout: float = 10.0) -> None:
     """Best effort: the store may be the reason the load failed; the next load drops what is left."""
     try:
-        drop_graphs(store, graphs, timeout=10.0)
+        drop_graphs(store, graphs, timeout=timeout)
     except RemoteStoreError:
         pass
