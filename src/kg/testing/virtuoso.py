@@ -49,8 +49,8 @@ MaxClientConnections = 10
 CheckpointInterval = 60
 CaseMode = 2
 DirsAllowed = .
-NumberOfBuffers = 10000
-MaxDirtyBuffers = 6000
+NumberOfBuffers = {buffers}
+MaxDirtyBuffers = {dirty_buffers}
 TransactionAfterImageLimit = 2000000000
 ThreadsPerQuery = 2
 AsyncQueueMaxThreads = 4
@@ -101,9 +101,12 @@ class PortTaken(RuntimeError):
 class VirtuosoServer:
     """One `virtuoso-t -f` process with its own ini; can be killed and started again on the same ports and files."""
 
-    def __init__(self, folder: Path, timeout_s: int = STORE_TIMEOUT_S):
-        """`timeout_s`: Virtuoso's own limit on a request, queries and updates alike (a switch must fit in it)."""
+    def __init__(self, folder: Path, timeout_s: int = STORE_TIMEOUT_S, buffers: int = 10_000):
+        """`timeout_s`: Virtuoso's own limit on a request, queries and updates alike (a switch must fit in it).
+        `buffers`: its page cache, in 8 KB pages (10,000: 80 MB, enough for a few copies of the build; a store much
+        larger than its cache spends minutes writing pages back after a large switch)."""
         self.folder = folder
+        self.buffers = buffers
         self.db = folder / "db"
         self.db.mkdir(parents=True, exist_ok=True)
         self.timeout_s = timeout_s
@@ -124,6 +127,8 @@ class VirtuosoServer:
                 http_port=self.http_port,
                 max_rows=RESULT_SET_MAX_ROWS,
                 timeout=self.timeout_s,
+                buffers=self.buffers,
+                dirty_buffers=self.buffers * 3 // 5,
             ),
             encoding="utf-8",
         )
