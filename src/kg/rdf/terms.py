@@ -3,6 +3,7 @@ queries and serializes). rdflib is imported lazily: query worker processes start
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,29 @@ def to_rdflib(term) -> Node | None:
             return Literal(term.value, lang=term.language)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     raise TypeError(f"unsupported term {term!r}")
+
+
+_BNODE_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
+
+
+def json_term(binding: dict) -> Node:
+    """A term of the SPARQL 1.1 JSON results format as the rdflib term `to_rdflib` gives for the same term.
+    ValueError for a kind of term the app does not use (RDF-star triples)."""
+    from rdflib import XSD, BNode, Literal, URIRef
+
+    kind, value = binding["type"], binding["value"]
+    if kind == "uri":
+        return URIRef(value)
+    if kind == "bnode":
+        # Labels must be valid N-Triples labels for the app's serializers; Virtuoso writes "nodeID://b10001".
+        # The mapping is fixed, so the same node keeps one label across queries.
+        return BNode(_BNODE_UNSAFE.sub("_", value.removeprefix("nodeID://")))
+    if kind in ("literal", "typed-literal"):
+        if binding.get("xml:lang"):
+            return Literal(value, lang=binding["xml:lang"])
+        # A simple literal is an xsd:string (RDF 1.1), as Oxigraph gives it.
+        return Literal(value, datatype=URIRef(binding.get("datatype") or XSD.string))
+    raise ValueError(f"unsupported term type in results: {kind!r}")
 
 
 def to_oxigraph(term: Node):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,7 @@ import pyoxigraph as ox
 
 from kg.artifacts import BuildArtifacts, content_hash, read_quads
 from kg.config import Settings
-from kg.rdf.terms import graph_from_triples, to_rdflib
+from kg.rdf.terms import graph_from_triples, json_term
 from kg.rdf.vocab import GRAPH_NAMES
 from kg.store.base import BackendUnavailable, QueryRejected, QueryResult
 
@@ -48,9 +49,11 @@ class EmbeddedStore:
         return self._store.query(query + values_clause(bindings or {}), use_default_graph_as_union=True)
 
     def select(self, query: str, bindings: dict | None = None) -> list[dict[str, Node]]:
-        results = self._run(query, bindings)
-        names = [v.value for v in results.variables]
-        return [{n: to_rdflib(sol[n]) for n in names if sol[n] is not None} for sol in results]
+        # Written out as SPARQL JSON in one call rather than read row by row: pyoxigraph lets go of the GIL for each
+        # row, and beside a busy thread (another page being rendered) each row waited for the GIL's switch interval
+        # (182 rows: 1,074 ms, against 18 ms this way; 2.3 against 1.2 ms with no other thread).
+        doc = json.loads(self._run(query, bindings).serialize(format=ox.QueryResultsFormat.JSON))
+        return [{n: json_term(v) for n, v in row.items()} for row in doc["results"]["bindings"]]
 
     def ask(self, query: str, bindings: dict | None = None) -> bool:
         return bool(self._run(query, bindings))

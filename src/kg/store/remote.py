@@ -15,17 +15,17 @@ from __future__ import annotations
 import functools
 import io
 import json
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 import requests
 import urllib3
-from rdflib import XSD, BNode, Graph, Literal, URIRef
+from rdflib import Graph
 from rdflib.term import Node
 
 from kg.config import Settings
+from kg.rdf import terms
 from kg.rdf.query_text import query_form, with_values
 from kg.rdf.sparql_text import iri
 from kg.rdf.terms import graph_from_triples
@@ -57,7 +57,6 @@ _READ_ERRORS = (OSError, urllib3.exceptions.HTTPError, requests.RequestException
 # How much of a store's error message is passed on: enough to say what is wrong, not a whole HTML error page.
 MESSAGE_CHARS = 500
 LARGE_BODY = 1 << 20  # bytes of a request body (an upload) above which sending it may take the whole time limit
-_BNODE_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 
 
 class RemoteStoreError(BadResponse):
@@ -83,19 +82,10 @@ def record_graph(settings: Settings) -> str:
 
 def json_term(binding: dict) -> Node:
     """A term of the SPARQL 1.1 JSON results format as the rdflib term the embedded store would give."""
-    kind, value = binding["type"], binding["value"]
-    if kind == "uri":
-        return URIRef(value)
-    if kind == "bnode":
-        # Labels must be valid N-Triples labels for the app's serializers; Virtuoso writes "nodeID://b10001".
-        # The mapping is fixed, so the same node keeps one label across queries.
-        return BNode(_BNODE_UNSAFE.sub("_", value.removeprefix("nodeID://")))
-    if kind in ("literal", "typed-literal"):
-        if binding.get("xml:lang"):
-            return Literal(value, lang=binding["xml:lang"])
-        # The embedded store types a simple literal as xsd:string (RDF 1.1); do the same so results compare equal.
-        return Literal(value, datatype=URIRef(binding.get("datatype") or XSD.string))
-    raise RemoteStoreError(f"unsupported term type in results: {kind!r}")
+    try:
+        return terms.json_term(binding)
+    except ValueError as exc:
+        raise RemoteStoreError(str(exc)) from None
 
 
 class _Body(io.RawIOBase):
