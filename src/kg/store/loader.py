@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import pyoxigraph as ox
 from rdflib import Literal
@@ -43,6 +44,8 @@ UPDATE_CHUNK = 1000
 # staging graph. Virtuoso parses one request's body in one transaction, in time that grows faster than its size: one
 # PUT of 770,000 triples did not end within 600 s, while requests of this size take about a second each.
 GSP_CHUNK = 50_000
+
+T = TypeVar("T")
 
 
 class LoadError(Exception):
@@ -231,6 +234,19 @@ class _SparqlWriter:
         return "INSERT DATA {\n" + "\n".join(blocks) + "\n}"
 
 
+def _units(entries: Iterable[T], group_of: Callable[[T], str | None]) -> list[list[T]]:
+    """The entries one per unit, in order, then the entries of each blank-node group as one unit (sent together)."""
+    singles: list[list[T]] = []
+    grouped: dict[str, list[T]] = defaultdict(list)
+    for entry in entries:
+        group = group_of(entry)
+        if group is None:
+            singles.append([entry])
+        else:
+            grouped[group].append(entry)
+    return singles + list(grouped.values())
+
+
 def _update_batches(units: list[list], size: int) -> list[list]:
     """The units (a quad, or a blank-node group's quads) in batches of at most `size` quads (a larger unit alone)."""
     batches: list[list] = [[]]
@@ -254,34 +270,23 @@ def upload(store: RemoteStore, dump: BuildDump, staging: dict[str, str], timeout
     if store.endpoints.gsp is not None:
         together: list[tuple[str, ox.Quad]] = []  # blank-node groups spanning graphs: one request
         for graph, graph_quads in dump.quads.items():
-            # A request's body is one document, so each blank-node group is sent whole in one request.
-            by_group: dict[str, list[ox.Quad]] = defaultdict(list)
-            units: list[list[ox.Quad]] = []
+            own: list[ox.Quad] = []
             for q in graph_quads:
                 group = _group_of(q, groups)
-                if group is None:
-                    units.append([q])
-                elif len(graphs_of_group[group]) > 1:
+                if group is not None and len(graphs_of_group[group]) > 1:
                     together.append((staging[graph], q))
                 else:
-                    by_group[group].append(q)
-            units.extend(by_group.values())
+                    own.append(q)
+            # A request's body is one document, so each blank-node group is sent whole in one request.
+            units = _units(own, lambda q: _group_of(q, groups))
             for i, batch in enumerate(_update_batches(units, GSP_CHUNK)):
                 body = "".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in batch).encode("utf-8")
                 store.put_graph(staging[graph], body, timeout=timeout, append=i > 0)
         if together:
             store.update(_SparqlWriter().insert_data(together), timeout=timeout)
         return "the Graph Store Protocol"
-    units_by_group: dict[str, list[tuple[str, ox.Quad]]] = defaultdict(list)
-    units: list[list[tuple[str, ox.Quad]]] = []
-    for graph, graph_quads in dump.quads.items():
-        for q in graph_quads:
-            group = _group_of(q, groups)
-            if group is None:
-                units.append([(staging[graph], q)])
-            else:
-                units_by_group[group].append((staging[graph], q))
-    units.extend(units_by_group.values())
+    entries = [(staging[graph], q) for graph, graph_quads in dump.quads.items() for q in graph_quads]
+    units = _units(entries, lambda entry: _group_of(entry[1], groups))
     for batch in _update_batches(units, UPDATE_CHUNK):
         store.update(_SparqlWriter().insert_data(batch), timeout=timeout)
     return "SPARQL Update"

@@ -103,8 +103,7 @@ class VirtuosoServer:
 
     def __init__(self, folder: Path, timeout_s: int = STORE_TIMEOUT_S, buffers: int = 10_000):
         """`timeout_s`: Virtuoso's own limit on a request, queries and updates alike (a switch must fit in it).
-        `buffers`: its page cache, in 8 KB pages (10,000: 80 MB, enough for a few copies of the build; a store much
-        larger than its cache spends minutes writing pages back after a large switch)."""
+        `buffers`: its page cache, in 8 KB pages (10,000, Virtuoso's default: 80 MB, enough for the tests' data)."""
         self.folder = folder
         self.buffers = buffers
         self.db = folder / "db"
