@@ -35,7 +35,7 @@ jpr:obs-test a jp:Observation ;
     rdfs:label "测试"@zh , "Test"@en ;
     jp:indicator jpr:ind-tax-revenue ; jp:refArea jpr:jinpu ; jp:refPeriod "2021"^^xsd:gYear ;
     jp:kind jp:Level ; jp:value 598.37 ; jp:valueAsWritten "598.37" ; jp:unitAsWritten "亿元" ;
-    jp:normalizedValue 59837000000.0 ; jp:normalizedUnit jpr:unit-cny ; jp:approximate false ;
+    jp:normalizedValue 59837000000.0 ; jp:normalizedUnit jpr:unit-cny ;
     prov:wasDerivedFrom jpr:p-test .
 """
 )
@@ -96,9 +96,9 @@ def test_a_correct_figure_validates(project: Settings) -> None:
             id="normalization-off-by-ten",
         ),
         pytest.param(
-            ("jp:approximate false", "jp:approximate true"),
+            ("jp:kind jp:Level ;", "jp:kind jp:Level ; jp:qualifier jp:About ;"),
             ["obs-test", "qualifier as written"],
-            id="approximate-without-qualifier",
+            id="qualifier-without-its-word",
         ),
         pytest.param(
             ("jp:kind jp:Level", "jp:kind jp:YearOnYearGrowth"), ["obs-test", "jp:growthOf"], id="growth-without-level"
@@ -141,7 +141,7 @@ jpr:obs-test a jp:Observation ; rdfs:label "测试"@zh , "Test"@en ;
     jp:indicator jpr:ind-foreign-trade ; jp:refArea jpr:jinpu ; jp:refPeriod "2021"^^xsd:gYear ;
     jp:kind jp:Share ; jp:shareOfIndicator jpr:ind-foreign-trade ; jp:parentArea jpr:dalian ;
     jp:value 570 ; jp:valueAsWritten "57" ; jp:unitAsWritten "%" ;
-    jp:normalizedValue 5.7 ; jp:normalizedUnit jpr:unit-ratio ; jp:approximate false ;
+    jp:normalizedValue 5.7 ; jp:normalizedUnit jpr:unit-ratio ;
     prov:wasDerivedFrom jpr:p-test .
 """,
     )
@@ -309,11 +309,19 @@ jpr:p-test-again a jp:Passage ; jp:exact "全口径税收598.37亿元" ; jp:tran
     assert "same span" in result.report_text and "p-test-again" in result.report_text
 
 
+def test_the_same_figure_twice_fails_the_build(project: Settings) -> None:
+    twin = GOOD_FIGURE[GOOD_FIGURE.index("jpr:obs-test a") :].replace("jpr:obs-test a", "jpr:obs-test-again a")
+    write_data(project, GOOD_FIGURE + twin)
+    result = run(project)
+    assert not result.conforms
+    assert "obs-test-again: states the same as https://w3id.org/jinpu-kg/id/obs-test " in result.report_text
+
+
 def test_a_unit_the_quote_does_not_have_fails_the_build(project: Settings) -> None:
     write_data(project, GOOD_FIGURE.replace('jp:unitAsWritten "亿元"', 'jp:unitAsWritten "亿美元"'))
     result = run(project)
     assert not result.conforms
-    assert "unit as written '亿美元' does not appear" in result.report_text
+    assert "does not contain the figure as written '598.37亿美元'" in result.report_text
 
 
 def test_an_agent_must_be_an_organization_area_or_zone(project: Settings) -> None:
@@ -328,3 +336,97 @@ jpr:prog-test a jp:Program ; rdfs:label "测试"@zh , "Test"@en ; prov:wasDerive
     result = run(project)
     assert not result.conforms
     assert "jp:AdministrativeArea (the district)" in result.report_text
+
+
+QUALIFIED_FIGURE = (
+    HEADER
+    + """
+jpr:p-test a jp:Passage ; jp:exact "技术合同成交额突破80亿元" ;
+    jp:translation "technology contract turnover exceeded 8 billion yuan"@en .
+jpr:p-test-top a jp:Passage ; jp:exact "并位列榜单前10位" ; jp:translation "and ranked in the top 10 of the list"@en .
+jpr:obs-test a jp:Observation ;
+    rdfs:label "测试"@zh , "Test"@en ;
+    jp:indicator jpr:ind-tax-revenue ; jp:refArea jpr:jinpu ; jp:refPeriod "2021"^^xsd:gYear ;
+    jp:kind jp:Level ; jp:value 80.0 ; jp:valueAsWritten "80" ; jp:unitAsWritten "亿元" ;
+    jp:normalizedValue 8000000000.0 ; jp:normalizedUnit jpr:unit-cny ;
+    jp:qualifier jp:MoreThan ; jp:qualifierAsWritten "突破" ;
+    prov:wasDerivedFrom jpr:p-test .
+jpr:obs-test-top a jp:Observation ;
+    rdfs:label "测试前10位"@zh , "Test top 10"@en ;
+    jp:indicator jpr:ind-gdp ; jp:refArea jpr:jinpu ; jp:refPeriod "2021"^^xsd:gYear ;
+    jp:kind jp:TopN ; jp:value 10.0 ; jp:valueAsWritten "10" ; jp:unitAsWritten "位" ;
+    jp:qualifier jp:WithinTop ; jp:qualifierAsWritten "前" ;
+    prov:wasDerivedFrom jpr:p-test-top .
+"""
+)
+
+
+def test_qualified_figures_validate(project: Settings) -> None:
+    write_data(project, QUALIFIED_FIGURE)
+    result = run(project)
+    assert result.conforms, result.report_text
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        pytest.param(
+            ('    jp:qualifier jp:MoreThan ; jp:qualifierAsWritten "突破" ;\n', ""),
+            ["obs-test:", "the quote qualifies the number with '突破': record it (jp:MoreThan)"],
+            id="bound-not-recorded",
+        ),
+        pytest.param(
+            ("jp:qualifier jp:MoreThan", "jp:qualifier jp:About"),
+            ["obs-test:", "the report's '突破' is a jp:MoreThan qualifier, not jp:About"],
+            id="bound-recorded-as-approximation",
+        ),
+        pytest.param(
+            ('jp:qualifierAsWritten "突破"', 'jp:qualifierAsWritten "约"'),
+            ["obs-test:", "its quote does not contain the figure as written '约80亿元'"],
+            id="qualifier-word-not-in-the-quote",
+        ),
+        pytest.param(
+            ("jp:kind jp:TopN", "jp:kind jp:Rank"),
+            ["obs-test-top:", "never a rank of N"],
+            id="top-n-as-a-rank",
+        ),
+        pytest.param(
+            ('jp:qualifierAsWritten "前"', 'jp:qualifierAsWritten "第"'),
+            ["obs-test-top:", "unknown qualifier as written '第'"],
+            id="unknown-qualifier-word",
+        ),
+    ],
+)
+def test_a_qualifier_not_as_the_report_says_fails_the_build(
+    project: Settings, change: tuple[str, str], expected: list[str]
+) -> None:
+    old, new = change
+    assert old in QUALIFIED_FIGURE
+    write_data(project, QUALIFIED_FIGURE.replace(old, new, 1))
+    result = run(project)
+    assert not result.conforms
+    for text in expected:
+        assert text in result.report_text, result.report_text
+
+
+def test_a_figure_cut_by_a_line_break_is_cited_whole(project: Settings) -> None:
+    """The layout cut 投资总额约 / 565亿元 in two: the figure's quote joins them, so it holds 约565亿元."""
+    write_data(
+        project,
+        HEADER
+        + """
+jpr:p-a a jp:Passage ; jp:exact "利勃海尔、特来电充电网等232个项目开工落地，投资总额约" ; jp:translation "a"@en .
+jpr:p-b a jp:Passage ; jp:exact "565亿元；东方雨虹" ; jp:translation "b"@en .
+jpr:obs-test a jp:Observation ;
+    rdfs:label "测试"@zh , "Test"@en ;
+    jp:indicator jpr:ind-gdp ; jp:refArea jpr:jinpu ; jp:refPeriod "2021"^^xsd:gYear ;
+    jp:kind jp:Level ; jp:value 565.0 ; jp:valueAsWritten "565" ; jp:unitAsWritten "亿元" ;
+    jp:normalizedValue 56500000000.0 ; jp:normalizedUnit jpr:unit-cny ;
+    jp:qualifier jp:About ; jp:qualifierAsWritten "约" ;
+    prov:wasDerivedFrom jpr:p-b , jpr:p-a .
+""",
+    )
+    result = run(project)
+    assert result.conforms, result.report_text
+    quote = str(result.asserted.value(JPR["obs-test"], JP.citationQuote))
+    assert quote == "利勃海尔、特来电充电网等232个项目开工落地，投资总额约565亿元；东方雨虹"

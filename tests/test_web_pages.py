@@ -96,17 +96,37 @@ def test_inferred_statements_come_from_the_inferred_graph(web_app, web_client):
     assert not re.search(r'<li class="inferred">\s*<a href="/page/dalian"', body)  # asserted, not inferred
 
 
-def test_figure_page_shows_value_unit_approx_and_quote(web_app, web_client):
-    with web_app.app_context():
-        s = site()
-        fig = next(f for f in s.figures.values() if f.approx and f.unit and f.passages)
-        name = s.iris.name(fig.iri)
-        passage = s.passages[fig.passages[0]]
-    body = text(web_client.get(f"/page/{name}?lang=en"))
-    assert "approx." in body and "≈" in body
-    assert html.escape(fig.unit) in body
-    assert html.escape(passage.exact) in body
-    assert f"/report#{passage.name}" in body
+@pytest.mark.parametrize(
+    ("name", "english", "chinese"),
+    [
+        ("obs-tech-contract-turnover-2021", "more than 80亿元", "突破80亿元"),
+        ("obs-multimodal-transport-time-saved-2021", "more than 50%", "50%以上"),
+        ("obs-central-soes-current", "more than 30家", "30余家"),
+        ("obs-news-bay-geopark-scenic-spots", "nearly 百处", "近百处"),
+        ("obs-started-projects-investment-2021", "about 565亿元", "约565亿元"),
+        ("obs-new-rd-institutions-per-year", "about 20家", "20家左右"),
+        ("obs-detdz-asia-top-100-rank", "top 10", "前10位"),
+        ("obs-auto-parts-scale-rank", "2nd", "第二位"),
+        ("obs-life-football-schools-rank-2021", "first", "首位"),
+        ("obs-gazelle-enterprises-rank-northeast", "1st", "第一区"),
+    ],
+)
+def test_figure_page_says_the_qualifier_and_rank_in_words(web_client, name, english, chinese):
+    """Bounds, approximations and ranks in words of the page's language, never as "≈" or "10th"."""
+    en = text(web_client.get(f"/page/{name}?lang=en"))
+    zh = text(web_client.get(f"/page/{name}?lang=zh"))
+    for body, words in ((en, english), (zh, chinese)):
+        big = re.search(r'<p class="big">(<span class="figure-value.*?)</p>', body)
+        assert big and re.sub(r"<[^>]+>", "", big.group(1)) == html.escape(words), big and big.group(1)
+    assert "≈" not in en + zh and "10th" not in en
+
+
+def test_a_figure_page_quotes_the_figure_first_with_its_number(web_app, web_client):
+    """The 565亿元 figure: the layout cut 投资总额约 / 565亿元 in two; the page quotes both as one run of words."""
+    body = text(web_client.get("/page/obs-started-projects-investment-2021?lang=en"))
+    card = body[body.index('class="figure-card"') :]
+    first = re.search(r'<blockquote class="quote[^"]*"[^>]*>\s*<p lang="zh">([^<]*)</p>', card)
+    assert first and "投资总额约565亿元" in first.group(1)
 
 
 def test_passage_page_links_back_to_the_reader_and_lists_what_it_produced(web_app, web_client):

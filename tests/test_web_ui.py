@@ -4,12 +4,15 @@ compare. The browser tests (tests/test_browser.py) click through the same tasks.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from datetime import date
 
 import pytest
 
+from kg.web import charts
 from kg.web.charts import MIN_BARS
 from kg.web.models.citation import citation
 from kg.web.quotes import cut
@@ -137,7 +140,7 @@ def test_charts_have_three_comparable_values_sorted_with_a_scale_and_a_table(web
         assert 'aria-hidden="true"' in svg and "<a " not in svg  # a picture; the links are in the table
         values = re.findall(r'<td class="num">(?:<span lang="zh">)?([^<]+)(?:</span>)?</td>', chart)
         assert len(values) >= MIN_BARS
-        numbers = [float(re.sub(r"[^\d.\-]", "", v.replace("≈", ""))) for v in values]
+        numbers = [float(re.sub(r"[^\d.\-]", "", v)) for v in values]
         assert numbers == sorted(numbers, reverse=True)
         assert len(re.findall(r'class="tick"', svg)) >= 2
         assert "…" not in svg  # labels wrap, never cut
@@ -151,10 +154,31 @@ def test_pages_with_fewer_than_three_comparable_values_have_no_chart(web_client)
         assert len(re.findall(r'<td class="num">', chart)) >= MIN_BARS
 
 
-def test_approximate_bars_have_a_legend_not_just_a_colour(web_client):
+def test_qualified_bars_are_drawn_apart_and_named_in_a_legend(web_app):
+    """An approximation is hatched, a lower bound ends in an arrow, and the legend names each in words."""
+    bars = [
+        charts.Bar("exact", 10.0, "10"),
+        charts.Bar("about", 8.0, "about 8", qualifier="About"),
+        charts.Bar("more than", 6.0, "more than 6", qualifier="MoreThan"),
+    ]
+    chart = charts.layout(charts.Chart(title="t", bars=bars, ident="t"))
+    with web_app.test_request_context("/?lang=en"):
+        svg = web_app.jinja_env.get_template("_chart.html").render(chart=chart, _=lambda s, **kw: s.format(**kw))
+    assert svg.count("is-approx") == 1 and svg.count("is-lower-bound") == 1 and svg.count('class="arrow"') == 1
+    assert "about or nearly (the report says 约, 左右 or 近)" in svg
+    assert "more than (the report says 超, 突破, 余 or 以上)" in svg
+    plain = charts.layout(charts.Chart(title="t", bars=[charts.Bar("a", 1.0, "1")] * 3, ident="p"))
+    with web_app.test_request_context("/?lang=en"):
+        svg = web_app.jinja_env.get_template("_chart.html").render(chart=plain, _=lambda s, **kw: s.format(**kw))
+    assert "legend" not in svg
+
+
+def test_charts_put_only_comparable_figures_side_by_side(web_client):
+    """Growth rates of one year, shares of one whole, values of one indicator; never unrelated amounts in 亿元."""
     body = web_client.get("/page/jinpu?lang=en").get_data(as_text=True)
-    chart = next(c for c in re.findall(r'<figure class="chart".*?</figure>', body, re.DOTALL) if "is-approx" in c)
-    assert 'class="legend' in chart and "≈" in chart
+    titles = re.findall(r'<figcaption id="chart-[^"]*-t">([^<]*)</figcaption>', body)
+    assert titles and all(t.startswith(("Year-on-year growth", "Share of")) for t in titles), titles
+    assert "Figures (亿元)" not in body
 
 
 # ---- search -------------------------------------------------------------------------------------------------------
@@ -237,14 +261,16 @@ def test_facets_work_without_javascript_as_links_and_the_page_says_what_it_shows
     assert 'href="/class/Project.csv?status=Signed' in body  # the twins keep the filter
 
 
-def test_figure_facets_kind_theme_unit_area_approximate(web_client):
+def test_figure_facets_kind_theme_unit_area_qualifier(web_client):
     data = web_client.get("/class/Observation.json?kind=Share&area=jinpu").get_json()
-    assert {"kind", "theme", "unit", "area", "approximate"} <= _facets(
+    assert {"kind", "theme", "unit", "area", "qualifier"} <= _facets(
         web_client.get("/class/Observation.json").get_json()
     ).keys()
     assert data["total"] >= 6 and all(r["kind"][0]["iri"].endswith("#Share") for r in data["rows"])
-    approx = web_client.get("/class/Observation.json?approximate=yes").get_json()
-    assert approx["total"] > 0
+    bounds = web_client.get("/class/Observation.json?qualifier=MoreThan").get_json()
+    assert bounds["total"] == 7 and {r["iri"].rsplit("/", 1)[-1] for r in bounds["rows"]} >= {
+        "obs-tech-contract-turnover-2021"
+    }
 
 
 @pytest.mark.parametrize(
@@ -252,7 +278,7 @@ def test_figure_facets_kind_theme_unit_area_approximate(web_client):
     [
         "/class/Project?status=Nope",
         "/class/Project.json?place=atlantis",
-        "/class/Observation.csv?approximate=maybe",
+        "/class/Observation.csv?qualifier=maybe",
         "/class/Observation?of=no-such-thing",
     ],
 )
@@ -487,3 +513,51 @@ def test_search_finds_quotes_through_their_english_translation(web_app, web_clie
     # the word is in no name of the figure, only in its quote's translation; 2529 is its value
     hits = _search(web_client, f"{word} 2529")
     assert "obs-gdp-2021" in hits
+
+
+# ---- figures as the report states them ---------------------------------------------------------------------------
+
+
+def test_every_figure_citation_holds_the_figure_as_written(web_app, web_client):
+    """Plain text in both languages, BibTeX and CSL-JSON: the quote holds the number as the report writes it
+    (约565亿元, 突破80亿元, 前10位), also where the layout cut its sentence in two."""
+    from kg.web.dataset_index import site
+    from kg.web.html import Formatter
+
+    with web_app.app_context():
+        s = site()
+        figures = [(s.iris.name(f.iri), Formatter(s, "zh").as_written(f)) for f in s.figures.values()]
+    assert len(figures) >= 94
+    missing = []
+    for name, as_written in figures:
+        for ext, lang in (("txt", "zh"), ("txt", "en"), ("bib", "en"), ("json", "en")):
+            body = web_client.get(f"/cite/{name}.{ext}?lang={lang}").get_data(as_text=True)
+            if (as_written.replace("%", "\\%") if ext == "bib" else as_written) not in body:
+                missing.append(f"{name}.{ext} ({lang}): {as_written!r}")
+    assert not missing, "\n".join(missing)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_figure_is_shown_as_an_approximation_sign_or_a_percentage_of_a_multiple(web_client, lang):
+    pages = ["/", "/class/Observation", "/page/jinpu", "/page/obs-foreign-capital-2021", "/report"]
+    for path in pages:
+        body = web_client.get(f"{path}?lang={lang}").get_data(as_text=True)
+        assert "≈" not in body, path
+        assert "+650%" not in body and "12,600%" not in body and "12600%" not in body, path
+    home = web_client.get(f"/?lang={lang}").get_data(as_text=True)
+    said = "up 6.5 times (增长6.5倍)" if lang == "en" else "增长6.5倍"
+    assert said in re.sub(r"<[^>]+>", "", home)
+    assert 'class="note-ref" href="/term/Multiple"' in home  # how to read 增长N倍, one click away
+
+
+def test_figures_csv_says_each_qualifier_in_words(web_client):
+    body = web_client.get("/class/Observation.csv?lang=en").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    by_name = {r["figure"].rsplit("/", 1)[-1]: r for r in rows}
+    tech = by_name["obs-tech-contract-turnover-2021"]
+    assert tech["qualifier"].endswith("#MoreThan") and tech["qualifier_label"] == "more than"
+    assert tech["qualifier_as_written"] == "突破" and tech["as_written"] == "突破80亿元"
+    assert tech["in_words"] == "more than 80亿元"
+    assert by_name["obs-detdz-asia-top-100-rank"]["in_words"] == "top 10"
+    assert by_name["obs-gdp-2021"]["qualifier"] == "" and by_name["obs-gdp-2021"]["in_words"] == "2529亿元"
+    assert "投资总额约565亿元" in by_name["obs-started-projects-investment-2021"]["quote"]

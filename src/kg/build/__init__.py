@@ -19,7 +19,7 @@ from kg.build.checks import figure_problems, parse_written_number, validate
 from kg.build.infer import _trivial, infer
 from kg.build.model import BuildError, BuildResult, Sources
 from kg.build.output import write
-from kg.build.sources import enrich_passages, load_shapes, load_sources, read_source_text
+from kg.build.sources import enrich_passages, load_shapes, load_sources, quote_figures, read_source_text
 from kg.config import Settings
 
 __all__ = [
@@ -53,6 +53,7 @@ def run(settings: Settings) -> BuildResult:
 
     t = time.perf_counter()
     problems = enrich_passages(sources.data, text, settings)
+    quote_figures(sources.data, text, settings)
     problems += figure_problems(sources.data, settings)
     conforms, report_graph, report_text = validate(sources.ontology, sources.data, shapes)
     timings["validate"] = time.perf_counter() - t

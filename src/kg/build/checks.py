@@ -1,15 +1,17 @@
-"""Checks of the data against the source and the shapes: written numbers, figures in their quotes, SHACL."""
+"""Checks of the data against the source and the shapes: written numbers, figures as written in their quotes, their
+qualifiers, duplicates, SHACL. `kg build` fails with each problem named."""
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
 from pyshacl import validate as shacl_validate
-from rdflib import RDF, Graph, Namespace
+from rdflib import RDF, Graph, Namespace, URIRef
 
 from kg.build.sources import ns
 from kg.config import Settings
 from kg.rdf import vocab
+from kg.rdf.figures import QUALIFIER_WORDS, phrase_as_written
 
 PROV = Namespace(vocab.PROV)
 
@@ -56,28 +58,67 @@ def parse_written_number(text: str) -> Decimal | None:
 
 
 def figure_problems(data: Graph, settings: Settings) -> list[str]:
-    """Every figure's value as written must stand in the quote of a passage it is derived from, and mean its value."""
+    """Every rule about the figures that the shapes cannot say: each figure against its quote, and no figure twice."""
     jp, _ = ns(settings)
     problems = []
     for obs in sorted(set(data.subjects(RDF.type, jp.Observation))):
-        value = data.value(obs, jp.value)
-        written = data.value(obs, jp.valueAsWritten)
-        if value is None or written is None:
-            continue  # the shapes report the missing value
-        quotes = [str(q) for p in data.objects(obs, PROV.wasDerivedFrom) for q in data.objects(p, jp.exact)]
-        if not any(str(written) in q for q in quotes):
-            problems.append(f"{obs}: value as written {str(written)!r} does not appear in its quote(s) {quotes!r}")
-        unit = data.value(obs, jp.unitAsWritten)
-        if unit is not None and not any(str(unit) in q for q in quotes):
-            problems.append(f"{obs}: unit as written {str(unit)!r} does not appear in its quote(s) {quotes!r}")
-        meant = parse_written_number(str(written))
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            number = None
-        if meant is None or number is None or meant != number:
-            problems.append(f"{obs}: value {value} does not match the value as written {str(written)!r}")
+        problems += [f"{obs}: {problem}" for problem in _figure_rules(data, obs, jp)]
+    return problems + duplicate_figures(data, jp)
+
+
+def _figure_rules(data: Graph, obs: URIRef, jp: Namespace) -> list[str]:
+    value, written = data.value(obs, jp.value), data.value(obs, jp.valueAsWritten)
+    if value is None or written is None:
+        return []  # the shapes report the missing value
+    written, unit = str(written), str(data.value(obs, jp.unitAsWritten) or "")
+    qualifier_written = data.value(obs, jp.qualifierAsWritten)
+    qualifier = _local(data.value(obs, jp.qualifier))
+    kind = _local(data.value(obs, jp.kind))
+    quote = str(data.value(obs, jp.citationQuote) or "")
+    problems = []
+    if parse_written_number(written) != _decimal(value):
+        problems.append(f"value {value} does not match the value as written {written!r}")
+    if qualifier_written is not None:
+        word = QUALIFIER_WORDS.get(str(qualifier_written))
+        if word is None:
+            return problems + [f"unknown qualifier as written {str(qualifier_written)!r}: add it to kg.rdf.figures"]
+        if word.qualifier != qualifier:
+            problems.append(f"the report's {word.written!r} is a jp:{word.qualifier} qualifier, not jp:{qualifier}")
+    phrase = phrase_as_written(written, unit, str(qualifier_written) if qualifier_written else None)
+    if phrase not in quote:
+        problems.append(f"its quote does not contain the figure as written {phrase!r}: {quote!r}")
+    for word in QUALIFIER_WORDS.values():
+        if qualifier_written is None and phrase_as_written(written, unit, word.written) in quote:
+            problems.append(f"the quote qualifies the number with {word.written!r}: record it (jp:{word.qualifier})")
+    if (qualifier == "WithinTop") != (kind == "TopN"):
+        problems.append("a top-N statement (前N位) is jp:TopN with the qualifier jp:WithinTop, never a rank of N")
     return problems
+
+
+def duplicate_figures(data: Graph, jp: Namespace) -> list[str]:
+    """Two figures of one indicator, area, period, kind and whole (or ranking) state the same thing."""
+    seen: dict[tuple, URIRef] = {}
+    problems = []
+    for obs in sorted(set(data.subjects(RDF.type, jp.Observation))):
+        key = tuple(
+            data.value(obs, p)
+            for p in (jp.indicator, jp.refArea, jp.refPeriod, jp.kind, jp.parentArea, jp.rankScope, jp.planned)
+        )
+        if key in seen:
+            problems.append(f"{obs}: states the same as {seen[key]} (same indicator, area, period and kind)")
+        seen.setdefault(key, obs)
+    return problems
+
+
+def _local(node) -> str | None:
+    return None if node is None else str(node).rsplit("#", 1)[-1]
+
+
+def _decimal(value) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
 
 
 def validate(ontology: Graph, data: Graph, shapes: Graph) -> tuple[bool, Graph, str]:

@@ -10,6 +10,7 @@ from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from kg.build.model import BuildError, Sources
 from kg.config import DEFAULT_BASE_IRI, Settings
 from kg.rdf import vocab
+from kg.rdf.figures import join_fragments
 
 OA = Namespace(vocab.OA)
 PROV = Namespace(vocab.PROV)
@@ -142,3 +143,18 @@ def enrich_passages(data: Graph, text: str, settings: Settings) -> list[str]:
     for obs in set(data.subjects(RDF.type, jp.Observation)):
         data.add((obs, QB.dataSet, jpr["figures"]))
     return problems
+
+
+def quote_figures(data: Graph, text: str, settings: Settings) -> None:
+    """Give every figure the quote a citation of it gives (jp:citationQuote): its passages in source order, one run
+    of words where only the layout's line breaks cut them apart, an ellipsis where words are left out."""
+    jp, _ = ns(settings)
+    for obs in set(data.subjects(RDF.type, jp.Observation)):
+        spans = [
+            (int(start), int(end))
+            for passage in data.objects(obs, PROV.wasDerivedFrom)
+            for start in data.objects(passage, jp.startOffset)
+            for end in data.objects(passage, jp.endOffset)
+        ]
+        if spans:
+            data.add((obs, jp.citationQuote, Literal(join_fragments(spans, text))))

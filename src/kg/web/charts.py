@@ -2,8 +2,9 @@
 
 A chart is drawn only where at least MIN_BARS comparable values exist (same kind, same unit, same whole for shares).
 Bars are sorted by value, largest first, on a scale with labelled ticks; each label sits above its bar, wrapped onto
-as many lines as it needs (never cut); approximate values are hatched, marked "≈" and explained in a legend, so they
-are not told apart by colour alone. The SVG is a picture only (aria-hidden): the same numbers, with links, are in the
+as many lines as it needs (never cut). A value the report gives as about or nearly a number is hatched; one it gives
+as a lower bound (more than a number) ends in an arrow, for the bar would go on; a legend says which, so neither is told
+apart by colour alone. The SVG is a picture only (aria-hidden): the same numbers, with links, are in the
 chart's table, which screen readers read and everyone can open.
 """
 
@@ -23,6 +24,7 @@ VALUE_SPACE = 110  # room right of the longest bar for its value text
 TOP = 6
 AXIS_H = 22  # room under the bars for the scale's tick labels
 LABEL_SIZE = 13
+ARROW_W = 8  # the arrow a lower bound's bar ends in
 
 
 @dataclass
@@ -31,7 +33,7 @@ class Bar:
     value: float
     text: str
     href: str | None = None
-    approx: bool = False
+    qualifier: str | None = None  # local name of the jp:Qualifier: About, Nearly, MoreThan (None: as stated)
     title: str = ""
     # layout, filled by layout()
     lines: list[str] = field(default_factory=list)
@@ -40,6 +42,14 @@ class Bar:
     x: float = 0
     width: float = 0
     text_x: float = 0
+
+    @property
+    def hatched(self) -> bool:
+        return self.qualifier in ("About", "Nearly")
+
+    @property
+    def lower_bound(self) -> bool:
+        return self.qualifier == "MoreThan"
 
 
 @dataclass
@@ -63,8 +73,12 @@ class Chart:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def has_approx(self) -> bool:
-        return any(b.approx for b in self.bars)
+    def has_approximations(self) -> bool:
+        return any(b.hatched for b in self.bars)
+
+    @property
+    def has_lower_bounds(self) -> bool:
+        return any(b.lower_bound for b in self.bars)
 
 
 def _char_width(c: str) -> float:
@@ -152,7 +166,8 @@ def layout(chart: Chart) -> Chart:
         w = max(w, 1.5) if bar.value != 0 else 0
         bar.width = w
         bar.x = zero if bar.value >= 0 else zero - w
-        bar.text_x = (zero + w + 6) if bar.value >= 0 else zero + 6
+        arrow = ARROW_W if bar.lower_bound else 0
+        bar.text_x = (zero + w + arrow + 6) if bar.value >= 0 else zero + 6
         y += BAR_H + ROW_GAP
     chart.axis_y = y
     ticks = []

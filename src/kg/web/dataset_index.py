@@ -52,8 +52,9 @@ class Figure:
     value: Decimal | float | None = None
     written: str | None = None
     unit: str | None = None
-    approx: bool = False
-    qualifier: str | None = None
+    qualifier: str | None = None  # the jp:Qualifier's IRI (about, more than, nearly, top N), None for an exact number
+    qualifier_written: str | None = None  # the report's word: 约, 突破, 余, 近, 前 ...
+    quote: str | None = None  # the report's words a citation gives (jp:citationQuote): always holds the figure
     norm_value: Decimal | float | None = None
     norm_unit: str | None = None
     growth_of: str | None = None
@@ -326,8 +327,9 @@ class Site:
                     value=_py(row.get("value")),
                     written=_py(row.get("written")),
                     unit=_py(row.get("unit")),
-                    approx=bool(_py(row.get("approx"))),
                     qualifier=_py(row.get("qualifier")),
+                    qualifier_written=_py(row.get("qualifierWritten")),
+                    quote=_py(row.get("quote")),
                     norm_value=_py(row.get("normValue")),
                     norm_unit=_py(row.get("normUnit")),
                     growth_of=_py(row.get("growthOf")),

@@ -1,4 +1,4 @@
-"""Turning terms and figures into HTML: links by label, numbers, values with units and "approx." marks.
+"""Turning terms and figures into HTML: links by label, numbers, values with their units and qualifiers in words.
 
 Every function returns escaped Markup; values from the data are escaped by Markup.format, never concatenated raw.
 """
@@ -12,6 +12,8 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
+from kg.rdf.figures import phrase_as_written
+from kg.web import quotes
 from kg.web.dataset_index import Figure, Site
 from kg.web.i18n import UNIT_ZH, translate
 
@@ -57,7 +59,7 @@ def humanize(value: object, notation: str | None, lang: str) -> str:
         return f"{number(d, group=True)}{word_unit}"
     for factor, word in ((Decimal(10) ** 9, "billion"), (Decimal(10) ** 6, "million")):
         if abs(d) >= factor:
-            amount = number((d / factor).quantize(Decimal("0.01")))
+            amount = number(d / factor)  # every significant digit the report gives: 1.142 billion
             return f"{unit} {amount} {word}".strip() if unit in ("CNY", "USD") else f"{amount} {word} {unit}".strip()
     return f"{number(d, group=True)} {unit}".strip()
 
@@ -123,32 +125,41 @@ class Formatter:
     # ---- figures -------------------------------------------------------------------------------------------------
 
     def figure_text(self, fig: Figure) -> str:
-        """The figure as plain text: 2529亿元, 第二位, ≈565亿元."""
-        written = fig.written if fig.written else number(fig.value)
-        text = f"{written}{fig.unit or ''}" if _cjk_unit(fig.unit) else f"{written} {fig.unit or ''}".strip()
-        return ("≈" if fig.approx else "") + text
-
-    def growth_text(self, fig: Figure) -> str:
-        return ("≈" if fig.approx else "") + self._growth(fig)
+        """The figure as plain text in the page's language, its qualifier in words: 2529亿元; 突破80亿元 / over
+        80亿元; 30余家 / over 30家; 前10位 / top 10; 第二位 / 2nd; growth as _growth says it."""
+        if _kind(fig) in ("YearOnYearGrowth", "Multiple"):
+            return self._growth(fig)
+        written = fig.written or number(fig.value)
+        if self.lang == "zh":
+            return _spaced(phrase_as_written(written, fig.unit, fig.qualifier_written), fig.unit)
+        if _local(fig.qualifier) == "WithinTop":
+            return f"top {written}"
+        if _kind(fig) == "Rank":
+            return _ordinal(fig)
+        text = _spaced(written + (fig.unit or ""), fig.unit)
+        return f"{self.label(fig.qualifier)} {text}" if fig.qualifier else text
 
     def figure_value(self, fig: Figure) -> Markup:
-        """The figure as the report writes it (2529亿元, 第二位, 约565亿元), with an approx. mark when it is one."""
-        written = fig.written if fig.written else number(fig.value)
-        text = f"{written}{fig.unit or ''}" if _cjk_unit(fig.unit) else f"{written} {fig.unit or ''}".strip()
-        out = Markup('<span class="figure-value">{}</span>').format(text)
-        if fig.approx:
-            qual = fig.qualifier or ""
-            title = self._("approx.") + (f" ({qual})" if qual else "")
-            out = (
-                Markup('<span class="approx" title="{}">≈</span>').format(title)
-                + out
-                + Markup(' <span class="badge approx-badge" title="{}">{}{}</span>').format(
-                    title, self._("approx."), Markup(' <span lang="zh">{}</span>').format(qual) if qual else ""
-                )
-            )
+        """The figure as figure_text says it, one unbreakable run (a qualifier never parts from its number); a
+        qualified figure or an English rank names the report's words in its title."""
+        title = self._figure_title(fig)
+        cls = "figure-value" + (f" q-{_local(fig.qualifier)}" if fig.qualifier else "")
+        out = Markup('<span class="{}"{}>{}</span>').format(
+            cls, Markup(' title="{}"').format(title) if title else "", self.figure_text(fig)
+        )
         if fig.planned:
             out += Markup(' <span class="badge planned">{}</span>').format(self._("planned"))
         return out
+
+    def _figure_title(self, fig: Figure) -> str:
+        as_written = self.as_written(fig)
+        if fig.qualifier:
+            return self._(
+                "{words}; the report says {as_written}", words=self.label(fig.qualifier), as_written=as_written
+            )
+        if self.lang == "en" and _kind(fig) == "Rank":
+            return self._("the report says {as_written}", as_written=as_written)
+        return ""
 
     @property
     def shows_normalized(self) -> bool:
@@ -174,21 +185,60 @@ class Formatter:
         return "" if text.replace(" ", "") == as_written.replace(" ", "") else text  # 2529亿元 says it already
 
     def _growth(self, fig: Figure) -> str:
+        """+9% for a growth rate; 增长6.5倍 as the report says it, in English "up 6.5 times (增长6.5倍)". Whether
+        增长N倍 means N or N+1 times the base is a convention the kind's page explains: no percentage is made."""
         written = fig.written or number(fig.value)
-        if fig.kind and fig.kind.endswith("#Multiple"):
-            # 增长N倍 is an increase of N times the base (the new value is N+1 times the old), not "N-fold"
-            if self.lang == "en" and fig.value is not None:
-                return f"+{number(Decimal(str(fig.value)) * 100)}%"
-            return f"增长{written}倍"
+        if _kind(fig) == "Multiple":
+            as_written = f"增长{written}倍"
+            return as_written if self.lang == "zh" else f"up {written} times ({as_written})"
         sign = "+" if fig.value is not None and Decimal(str(fig.value)) >= 0 and not written.startswith("-") else ""
         return f"{sign}{written}{fig.unit or '%'}"
 
     def growth_value(self, fig: Figure) -> Markup:
-        """+9% / ×6.5 for a growth figure."""
-        out = Markup('<span class="growth">{}</span>').format(self._growth(fig))
-        if fig.approx:
-            out = Markup('<span class="approx" title="{}">≈</span>').format(self._("approx.")) + out
-        return out
+        """+9% / 增长6.5倍 for a growth figure."""
+        return Markup('<span class="growth">{}</span>').format(self._growth(fig))
+
+    def multiple_note(self, fig: Figure) -> Markup:
+        """For a multiple (增长N倍), a link to its kind's page, which says how to read it; else nothing. Kept apart
+        from growth_value, which often stands inside a link itself."""
+        if _kind(fig) != "Multiple" or not fig.kind:
+            return Markup("")
+        return Markup('<a class="note-ref" href="{}" title="{}">{}</a>').format(
+            self.site.page_url(fig.kind), self._("How to read 增长N倍"), self._("note")
+        )
+
+    def as_written(self, fig: Figure) -> str:
+        """The figure exactly as the report writes it: 约565亿元, 30余家, 前10位, 6.5倍."""
+        return phrase_as_written(fig.written or number(fig.value), fig.unit, fig.qualifier_written)
+
+    def quote_excerpt(self, fig: Figure, length: int) -> str:
+        """The figure's quote cut to about `length` characters around the figure as written, so that the excerpt
+        always shows the number it cites."""
+        return quotes.around(fig.quote or "", self.as_written(fig), length)
+
+
+def _kind(fig: Figure) -> str:
+    return _local(fig.kind) or ""
+
+
+def _local(iri: str | None) -> str | None:
+    return iri.rsplit("#", 1)[-1] if iri else None
+
+
+def _spaced(text: str, unit: str | None) -> str:
+    """Units the report writes right after the number stay there; a Latin unit gets a space (1.5 km)."""
+    return text if _cjk_unit(unit) else text.replace(unit, " " + unit, 1) if unit else text
+
+
+_ORDINAL_SUFFIX = {1: "st", 2: "nd", 3: "rd"}
+
+
+def _ordinal(fig: Figure) -> str:
+    """A rank in English: 首 -> 'first', 第二 -> '2nd', 第十一 -> '11th'."""
+    if (fig.written or "").startswith("首"):
+        return "first"
+    n = int(Decimal(str(fig.value)))
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else _ORDINAL_SUFFIX.get(n % 10, 'th')}"
 
 
 def _cjk_unit(unit: str | None) -> bool:

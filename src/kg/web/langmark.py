@@ -12,7 +12,7 @@ _RAW = re.compile(r"(<(script|style|textarea|title|template|svg)\b.*?</\2>|<!--.
 _TAG = re.compile(r"(<[^>]*>)")
 _CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\u201c\u201d\u2018\u2019"
 # a Chinese run, with the digits, signs and punctuation that belong to it (2529亿元, “云眼”, 第二位)
-_RUN = re.compile(rf"[0-9.,%+≈\-]*[\u3400-\u4dbf\u4e00-\u9fff][{_CJK}0-9.,%]*")
+_RUN = re.compile(rf"[0-9.,%+\-]*[\u3400-\u4dbf\u4e00-\u9fff][{_CJK}0-9.,%]*")
 
 
 def mark_chinese(html: str) -> str:

@@ -11,9 +11,25 @@ def cut(text: str, length: int, end: str = "…") -> str:
     """The text cut to about `length` characters with an ellipsis, moving the cut past any number it would split."""
     if len(text) <= length:
         return text
-    i = length
-    while i < len(text) and (text[i - 1].isdigit() or text[i - 1] in _NUMBER_PART) and text[i] in _NUMBER_PART:
-        i += 1
+    i = _past_number(text, length)
     if i >= len(text):
         return text
     return text[:i].rstrip() + end
+
+
+def _past_number(text: str, i: int) -> int:
+    """The cut at i moved past any number it would split."""
+    while i < len(text) and (text[i - 1].isdigit() or text[i - 1] in _NUMBER_PART) and text[i] in _NUMBER_PART:
+        i += 1
+    return i
+
+
+def around(text: str, phrase: str, length: int) -> str:
+    """About `length` characters of the text that hold the phrase (a figure as written), with an ellipsis where
+    the text goes on; the phrase is never cut. Without the phrase in the text, the text's start, as cut() gives it."""
+    at = text.find(phrase) if phrase else -1
+    if at < 0 or len(text) <= length:
+        return cut(text, length)
+    end = _past_number(text, max(at + len(phrase), min(len(text), length)))
+    start = max(0, min(at, end - length))
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")

@@ -160,6 +160,12 @@ def citation(s: Site, iri: str, lang: str, accessed: date) -> Citation:
     if passage is None:
         sources = s.sources(iri)
         passage = sources[0] if sources else None
+    quote, translation = (passage.exact, passage.translation) if passage else (None, None)
+    figure = s.figures.get(iri)
+    if figure is not None and figure.quote:  # a figure cites all its passages, so that the quote holds its number
+        quote = figure.quote
+        fragments = sorted((s.passages[p] for p in figure.passages if p in s.passages), key=lambda p: p.start)
+        translation = " … ".join(p.translation for p in fragments if p.translation) or None
     report = s.report
     report_facts = s.report_facts
     name = s.iris.name(iri) or iri.rsplit("/", 1)[-1]
@@ -169,8 +175,8 @@ def citation(s: Site, iri: str, lang: str, accessed: date) -> Citation:
         title=s.label(iri, lang),
         title_zh=s.label_in(iri, "zh") if iri not in s.passages else None,
         title_en=s.label_in(iri, "en") if iri not in s.passages else None,
-        quote=passage.exact if passage else None,
-        translation=passage.translation if passage else None,
+        quote=quote,
+        translation=translation,
         passage=passage,
         report_title_zh=s.label_in(report, "zh") if report else None,
         report_title_en=s.label_in(report, "en") if report else None,

@@ -39,8 +39,9 @@ ORDER = [
     "value",
     "valueAsWritten",
     "unitAsWritten",
-    "approximate",
+    "qualifier",
     "qualifierAsWritten",
+    "citationQuote",
     "normalizedValue",
     "normalizedUnit",
     "growthOf",
@@ -310,7 +311,9 @@ def entity_model(s: Site, f: Formatter, iri: URIRef) -> dict:
     if model["figure"] is not None:
         fig = model["figure"]
         model["figure_growth"] = s.growth_of.get(fig.iri, [])
-        model["figure_passages"] = [s.passages[p] for p in fig.passages if p in s.passages]
+        model["figure_passages"] = sorted(
+            (s.passages[p] for p in fig.passages if p in s.passages), key=lambda p: p.start
+        )
     return model
 
 
@@ -345,18 +348,18 @@ def _kind(fig: Figure) -> str:
 
 
 def figure_charts(s: Site, f: Formatter, iri: str, figures: list[Figure]) -> list[charts.Chart]:
-    """Charts of comparable figures, each with at least charts.MIN_BARS values: growth rates, shares of one whole, and
-    the largest group of amounts in one unit."""
+    """Charts of figures a reader can compare, each with at least charts.MIN_BARS values: the year-on-year growth
+    rates of one period, the shares of one whole in one period, and the values of one indicator in one unit (across
+    areas or periods). Amounts of different indicators are never drawn side by side: a level beside a flow beside a
+    pledged amount would read as comparable when it is not; the figures table lists them."""
     if not figures:
         return []
     lang_ = f.lang
 
     def bar_label(fig: Figure, prefer_indicator: bool) -> str:
         if prefer_indicator and fig.indicator and fig.indicator != iri:
-            text = s.label(fig.indicator, lang_)
-        else:
-            text = s.label(fig.iri, lang_)
-        return text
+            return s.label(fig.indicator, lang_)
+        return s.label(fig.iri, lang_)
 
     def make(title: str, figs: list[Figure], prefer_indicator: bool, ident: str) -> charts.Chart | None:
         bars = []
@@ -364,47 +367,41 @@ def figure_charts(s: Site, f: Formatter, iri: str, figures: list[Figure]) -> lis
             v = charts.as_float(fig.value)
             if v is None:
                 continue
-            text = f.growth_text(fig) if _kind(fig) in ("YearOnYearGrowth", "Multiple") else f.figure_text(fig)
-            passage = next((s.passages[p] for p in fig.passages if p in s.passages), None)
             bars.append(
                 charts.Bar(
                     label=bar_label(fig, prefer_indicator),
                     value=v,
-                    text=text,
+                    text=f.figure_text(fig),
                     href=s.page_url(fig.iri),
-                    approx=fig.approx,
-                    title=passage.exact if passage else "",
+                    qualifier=(fig.qualifier or "").rsplit("#", 1)[-1] or None,
+                    title=fig.quote or "",
                 )
             )
-        if not bars:
-            return None
-        return charts.layout(charts.Chart(title=title, bars=bars, ident=ident))
+        return charts.layout(charts.Chart(title=title, bars=bars, ident=ident)) if bars else None
 
-    out = []
     facts = [fig for fig in figures if not fig.planned]
-    growth = [fig for fig in facts if _kind(fig) == "YearOnYearGrowth" and (fig.unit or "%") == "%"]
-    shares_of: dict[str, list[Figure]] = defaultdict(list)  # shares are comparable only as parts of the same whole
+    groups: dict[tuple, list[Figure]] = defaultdict(list)
     for fig in facts:
-        if _kind(fig) == "Share" and (fig.unit or "%") == "%" and fig.parent_area:
-            shares_of[fig.parent_area].append(fig)
-    by_unit: dict[str, list[Figure]] = defaultdict(list)
-    for fig in facts:
-        if _kind(fig) in ("Level", "Count") and fig.unit:
-            by_unit[fig.unit].append(fig)
-    candidates = []
-    if growth:
-        title = translate("Year-on-year growth", f.lang) + translate(" (%)", f.lang)
-        candidates.append((len(growth), title, growth, True, "growth"))
-    for parent, figs in sorted(shares_of.items(), key=lambda kv: -len(kv[1])):
-        title = translate("Share of {area}", f.lang, area=s.label(parent, lang_)) + translate(" (%)", f.lang)
-        candidates.append((len(figs), title, figs, False, "shares-" + (s.iris.name(parent) or "area")))
-    if by_unit:
-        unit, figs = max(by_unit.items(), key=lambda kv: (len(kv[1]), kv[0]))
-        title = translate("Figures", f.lang) + translate(" ({unit})", f.lang, unit=unit)
-        candidates.append((len(figs), title, figs, False, "amounts"))
-    for n, title, figs, prefer, ident in candidates:
-        if n < charts.MIN_BARS:
+        kind, unit = _kind(fig), fig.unit or "%"
+        if kind == "YearOnYearGrowth" and unit == "%":
+            groups[("growth", fig.period)].append(fig)
+        elif kind == "Share" and unit == "%" and fig.parent_area:
+            groups[("shares", fig.parent_area, fig.period)].append(fig)
+        elif kind in ("Level", "Count") and fig.unit and fig.indicator:
+            groups[("indicator", fig.indicator, fig.unit)].append(fig)
+    out = []
+    for key, figs in sorted(groups.items(), key=lambda kv: (-len(kv[1]), str(kv[0]))):
+        if len(figs) < charts.MIN_BARS:
             continue
+        if key[0] == "growth":
+            title = translate("Year-on-year growth", lang_) + translate(" (%)", lang_)
+            prefer, ident = True, f"growth-{key[1]}" if key[1] else "growth"
+        elif key[0] == "shares":
+            title = translate("Share of {area}", lang_, area=s.label(key[1], lang_)) + translate(" (%)", lang_)
+            prefer, ident = False, "shares-" + (s.iris.name(key[1]) or "area")
+        else:
+            title = s.label(key[1], lang_) + translate(" ({unit})", lang_, unit=key[2])
+            prefer, ident = False, "indicator-" + (s.iris.name(key[1]) or "values")
         chart = make(title, figs, prefer, ident)
         if chart and len(chart.bars) >= charts.MIN_BARS:
             out.append(chart)

@@ -1,8 +1,9 @@
 """Spreadsheet-ready downloads of tables: CSV in UTF-8 with a byte-order mark (so Excel on Windows reads the Chinese
 right), a label column beside every IRI column, and meaningful file names; the figures table also as .xlsx
 (openpyxl). The figures table has the columns an analyst needs: the figure and its label, indicator, area, period,
-kind, the value and unit as the report writes them, whether approximate (and the qualifier as written), the
-normalized value and unit, what it is a share of, the verbatim quote and a link to it in the report.
+kind, the value and unit as the report writes them, the qualifier (about, more than, nearly, top N: its IRI, its
+name, the report's word), the figure as written and in words, the normalized value and unit, what it is a share of,
+the quote that states it and a link to it in the report.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from decimal import Decimal
 from flask import Response
 
 from kg.web.dataset_index import Figure, Site
+from kg.web.html import Formatter
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BOM = "\ufeff"
@@ -32,8 +34,11 @@ FIGURE_COLUMNS = [
     "value_as_written",
     "unit_as_written",
     "value",
-    "approximate",
+    "qualifier",
+    "qualifier_label",
     "qualifier_as_written",
+    "as_written",
+    "in_words",
     "normalized_value",
     "normalized_unit",
     "normalized_unit_label",
@@ -62,6 +67,8 @@ def _num(value: object) -> float | int | None:
 def figure_table(s: Site, figures: list[Figure], lang: str, host: str) -> tuple[list[str], list[list]]:
     """One row per figure, the columns of FIGURE_COLUMNS; numbers stay numbers (for the .xlsx)."""
 
+    fmt = Formatter(s, lang)
+
     def label(iri: str | None) -> str:
         return s.label(iri, lang) if iri else ""
 
@@ -82,15 +89,18 @@ def figure_table(s: Site, figures: list[Figure], lang: str, host: str) -> tuple[
                 f.written or "",
                 f.unit or "",
                 _num(f.value),
-                "yes" if f.approx else "no",
                 f.qualifier or "",
+                label(f.qualifier),
+                f.qualifier_written or "",
+                fmt.as_written(f),
+                fmt.figure_text(f),
                 _num(f.norm_value),
                 f.norm_unit or "",
                 label(f.norm_unit),
                 f.parent_area or "",
                 label(f.parent_area),
                 "yes" if f.planned else "no",
-                passage.exact if passage else "",
+                f.quote or "",
                 f"{host}/report#{passage.name}" if passage else "",
             ]
         )

@@ -1,6 +1,6 @@
 """Facets of the class tables: the members of a class narrowed by the values of their key attributes (projects by
-status, industry, investor, place; figures by kind, theme, unit, area and whether approximate; organizations by kind
-and country), with the count of members each value would leave.
+status, industry, investor, place; figures by kind, theme, unit, area and qualifier (about, more than, nearly,
+top N); organizations by kind and country), with the count of members each value would leave.
 
 Facets combine: values of one facet are alternatives (OR), different facets must all hold (AND). They live in the
 URL (?status=Signed&status=Started&industry=ind-x), so a filtered table is a link, works without JavaScript, and the
@@ -115,7 +115,7 @@ SPECS: dict[str, list[FacetSpec]] = {
         FacetSpec("theme", "Theme", _figure(lambda s, f: [s.indicator_groups.get(f.indicator or "")])),
         FacetSpec("unit", "Unit", _figure(lambda s, f: [f.unit])),
         FacetSpec("area", "Area", _cells("refArea")),
-        FacetSpec("approximate", "Approximate", _figure(lambda s, f: [f.approx])),
+        FacetSpec("qualifier", "Qualifier", _figure(lambda s, f: [f.qualifier])),
     ],
     "Organization": [
         FacetSpec("kind", "Kind", _types),

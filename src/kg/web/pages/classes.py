@@ -62,8 +62,8 @@ SKIP_LOCAL = {
     "normalizedValue",
     "normalizedUnit",
     "unitAsWritten",
-    "approximate",
     "qualifierAsWritten",
+    "citationQuote",
     "endOffset",
 }
 EXTRA_NS = {"broader": str(SKOS.broader), "notation": str(SKOS.notation), "exactMatch": str(SKOS.exactMatch)}

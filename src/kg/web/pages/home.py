@@ -65,7 +65,7 @@ def share_comparison(s: Site, f) -> dict | None:
                 value=charts.as_float(x.value) or 0.0,
                 text=f.figure_text(x),
                 href=s.page_url(x.iri),
-                approx=x.approx,
+                qualifier=(x.qualifier or "").rsplit("#", 1)[-1] or None,
             )
             for x in shares
         ]
@@ -119,7 +119,8 @@ def home_json() -> Response:
             "label": s.label(fig.iri, lang_),
             "value": number(fig.value),
             "unit": fig.unit,
-            "approximate": fig.approx,
+            "qualifier": s.label(fig.qualifier, lang_) if fig.qualifier else None,
+            "as_written": f.as_written(fig),
             "text": str(f.figure_value(fig).striptags()),
         }
 
