@@ -218,6 +218,29 @@ def test_shares_of_dalian(data: Graph) -> None:
     assert {Decimal(45), Decimal(57), Decimal("26.8"), Decimal("46.6"), Decimal("23.7"), Decimal("26.7")} <= shares
 
 
+@pytest.mark.parametrize(
+    ("value", "indicator", "words"),
+    [
+        ("46.6", "ind-foreign-capital-utilized", "实际利用外资"),
+        ("23.7", "ind-domestic-capital-outside-province", "引进省外内资"),
+        ("26.7", "ind-domestic-capital-within-province", "省内到位内资"),
+    ],
+)
+def test_capital_shares_name_the_measure_the_report_names(data: Graph, value: str, indicator: str, words: str) -> None:
+    """实际利用外资 (utilized) is not 实际到位外资 (received, the headline 11.42亿美元): each share of Dalian's capital
+    counts in the measure its sentence names, as numerator and as denominator."""
+    [o] = [
+        o for o in data.subjects(JP.parentArea, JPR.dalian) if Decimal(str(data.value(o, JP.value))) == Decimal(value)
+    ]
+    assert data.value(o, JP.indicator) == JPR[indicator]
+    assert data.value(o, JP.shareOfIndicator) == JPR[indicator]
+    assert [str(lbl) for lbl in data.objects(JPR[indicator], RDFS.label) if lbl.language == "zh"] == [words]
+    [zh] = [str(lbl) for lbl in data.objects(o, RDFS.label) if lbl.language == "zh"]
+    assert words in zh, zh
+    received = [str(lbl) for p in (RDFS.label, SKOS.altLabel) for lbl in data.objects(JPR["ind-foreign-capital"], p)]
+    assert "实际利用外资" not in received
+
+
 ENTITY_CLASSES = (
     "Place",
     "District",
