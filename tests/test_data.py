@@ -173,6 +173,29 @@ def test_shares_of_dalian(data: Graph) -> None:
     assert {Decimal(45), Decimal(57), Decimal("26.8"), Decimal("46.6"), Decimal("23.7"), Decimal("26.7")} <= shares
 
 
+@pytest.mark.parametrize(
+    ("value", "indicator", "words"),
+    [
+        ("46.6", "ind-foreign-capital-utilized", "实际利用外资"),
+        ("23.7", "ind-domestic-capital-outside-province", "引进省外内资"),
+        ("26.7", "ind-domestic-capital-within-province", "省内到位内资"),
+    ],
+)
+def test_capital_shares_name_the_measure_the_report_names(data: Graph, value: str, indicator: str, words: str) -> None:
+    """实际利用外资 (utilized) is not 实际到位外资 (received, the headline 11.42亿美元): each share of Dalian's capital
+    counts in the measure its sentence names, as numerator and as denominator."""
+    [o] = [
+        o for o in data.subjects(JP.parentArea, JPR.dalian) if Decimal(str(data.value(o, JP.value))) == Decimal(value)
+    ]
+    assert data.value(o, JP.indicator) == JPR[indicator]
+    assert data.value(o, JP.shareOfIndicator) == JPR[indicator]
+    assert [str(lbl) for lbl in data.objects(JPR[indicator], RDFS.label) if lbl.language == "zh"] == [words]
+    [zh] = [str(lbl) for lbl in data.objects(o, RDFS.label) if lbl.language == "zh"]
+    assert words in zh, zh
+    received = [str(lbl) for p in (RDFS.label, SKOS.altLabel) for lbl in data.objects(JPR["ind-foreign-capital"], p)]
+    assert "实际利用外资" not in received
+
+
 ENTITY_CLASSES = (
     "Place",
     "District",
@@ -422,6 +445,45 @@ def test_one_english_name_per_enterprise(data: Graph) -> None:
 )
 def test_english_labels(data: Graph, node: str, english: str) -> None:
     assert [str(lbl) for lbl in data.objects(JPR[node], RDFS.label) if lbl.language == "en"] == [english]
+
+
+# periodAsWritten -> (words of the Chinese label, words of the English label); a label never says a year these replace.
+PERIOD_WORDS = {
+    "目前": ("目前", ", currently"),
+    "截至目前": ("截至目前", ", to date"),
+    "近三年每年": ("近三年", "per year, last three years"),
+    "2021年以来": ("2021年以来", ", since the start of 2021"),
+    "累计": ("累计", "cumulative"),
+}
+
+
+def test_figure_labels_follow_one_pattern_per_kind(data: Graph) -> None:
+    """docs/DATA-GUIDE.md "Figure labels": shares "<part>'s share of <whole>", growth "<measure>, year-on-year growth,
+    <period>", ranks "<subject>'s rank <scope> by <measure>", the period as the report writes it."""
+    problems = []
+    for o in observations(data):
+        [zh] = [str(lbl) for lbl in data.objects(o, RDFS.label) if lbl.language == "zh"]
+        [en] = [str(lbl) for lbl in data.objects(o, RDFS.label) if lbl.language == "en"]
+        kind, parent = data.value(o, JP.kind), data.value(o, JP.parentArea)
+        if kind == JP.Share and parent is not None:
+            area = next(str(lbl) for lbl in data.objects(data.value(o, JP.refArea), RDFS.label) if lbl.language == "en")
+            whole = next(str(lbl) for lbl in data.objects(parent, RDFS.label) if lbl.language == "en")
+            if not en.startswith(f"{area}'s share of {whole}'s "):
+                problems.append(f"{o}: {en!r}")
+        elif kind == JP.Share and "share of" not in en:
+            problems.append(f"{o}: {en!r}")
+        if kind == JP.YearOnYearGrowth and not (", year-on-year growth, " in en and "同比增长" in zh):
+            problems.append(f"{o}: {en!r} / {zh!r}")
+        if kind == JP.Rank and "'s rank " not in en:
+            problems.append(f"{o}: {en!r}")
+        period = str(data.value(o, JP.periodAsWritten) or "")
+        if period in PERIOD_WORDS:
+            words_zh, words_en = PERIOD_WORDS[period]
+            if words_zh not in zh or words_en not in en:
+                problems.append(f"{o}: {period} not in {zh!r} / {en!r}")
+            if period in ("目前", "截至目前", "近三年每年") and ("2021" in zh or "2021" in en):
+                problems.append(f"{o}: {period} but the label says 2021: {zh!r} / {en!r}")
+    assert not problems, "\n".join(problems)
 
 
 def test_a_self_description_is_not_an_award(data: Graph) -> None:
