@@ -508,3 +508,24 @@ def test_every_passage_has_one_english_translation(data: Graph) -> None:
         if english == str(data.value(p, JP.exact)) or len(CJK.findall(english)) > len(re.findall(r"[A-Za-z]", english)):
             problems.append(f"{p}: {english!r} is not an English translation")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "why"),
+    [
+        (r"\bi\.\s?e\.|\bthat is\b|\bmeaning\b", "an explanation"),
+        (r"增长|times the (earlier|previous)", "an explanation of 增长N倍 (a note on the figure says it)"),
+        (r"\[(?!…\])[^\]]*\]", "a cut word completed in brackets: mark the cut with […]"),
+        (r"the source writes|in the source", "a remark on the source (a skos:note on the passage)"),
+    ],
+)
+def test_translations_say_only_what_the_quote_says(data: Graph, pattern: str, why: str) -> None:
+    """A translation translates its quote and nothing else: a cut word is marked […], never completed, and
+    explanations go in notes."""
+    found = [
+        f"{p}: {tr!s}"
+        for p in data.subjects(RDF.type, JP.Passage)
+        for tr in data.objects(p, JP.translation)
+        if re.search(pattern, str(tr))
+    ]
+    assert not found, f"{why}:\n" + "\n".join(found)
