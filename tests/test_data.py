@@ -529,3 +529,26 @@ def test_translations_say_only_what_the_quote_says(data: Graph, pattern: str, wh
         if re.search(pattern, str(tr))
     ]
     assert not found, f"{why}:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "figure",
+    [
+        "obs-life-land-area",  # 2299平方公里土地上
+        "obs-news-bay-sea-area",  # 环抱近50平方千米海域
+        "obs-news-bay-coastline",  # 绵延20余千米的海岸线
+        "obs-news-bay-geology-age-min",  # 诞生于6亿至9亿年前
+        "obs-news-bay-geology-age-max",
+        "obs-news-bay-geopark-scenic-spots",  # 近百处景点
+        "obs-news-bay-water-quality",  # 水质优良率为100%
+        "obs-news-bay-healthy-beaches",  # 原国家海洋局评定的16个“健康型”浴场
+        "obs-news-bay-visitors",  # 年接待……约600万人次: a yearly figure, no year given
+        "obs-news-talent-policies",  # the news item's present: 推出集聚人才十项重点政策
+        "obs-news-talent-stations",  # 依托本地26个“鸿雁联盟”人才工作站(点)
+    ],
+)
+def test_undated_statements_are_not_filed_under_the_report_year(data: Graph, figure: str) -> None:
+    """A figure the report neither dates nor gives as a 2021 result holds as the report states it, in its publication
+    month; it is not a 2021 figure."""
+    assert str(data.value(JPR[figure], JP.refPeriod)) == PUBLISHED[:4], figure
+    assert str(data.value(JPR[figure], JP.asOf)) == PUBLISHED, figure
