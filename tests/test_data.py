@@ -525,3 +525,47 @@ def test_every_passage_has_one_english_translation(data: Graph) -> None:
         if english == str(data.value(p, JP.exact)) or len(CJK.findall(english)) > len(re.findall(r"[A-Za-z]", english)):
             problems.append(f"{p}: {english!r} is not an English translation")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "why"),
+    [
+        (r"\bi\.\s?e\.|\bthat is\b|\bmeaning\b", "an explanation"),
+        (r"增长|times the (earlier|previous)", "an explanation of 增长N倍 (a note on the figure says it)"),
+        (r"\[(?!…\])[^\]]*\]", "a cut word completed in brackets: mark the cut with […]"),
+        (r"the source writes|in the source", "a remark on the source (a skos:note on the passage)"),
+    ],
+)
+def test_translations_say_only_what_the_quote_says(data: Graph, pattern: str, why: str) -> None:
+    """A translation translates its quote and nothing else: a cut word is marked […], never completed, and
+    explanations go in notes."""
+    found = [
+        f"{p}: {tr!s}"
+        for p in data.subjects(RDF.type, JP.Passage)
+        for tr in data.objects(p, JP.translation)
+        if re.search(pattern, str(tr))
+    ]
+    assert not found, f"{why}:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "figure",
+    [
+        "obs-life-land-area",  # 2299平方公里土地上
+        "obs-news-bay-sea-area",  # 环抱近50平方千米海域
+        "obs-news-bay-coastline",  # 绵延20余千米的海岸线
+        "obs-news-bay-geology-age-min",  # 诞生于6亿至9亿年前
+        "obs-news-bay-geology-age-max",
+        "obs-news-bay-geopark-scenic-spots",  # 近百处景点
+        "obs-news-bay-water-quality",  # 水质优良率为100%
+        "obs-news-bay-healthy-beaches",  # 原国家海洋局评定的16个“健康型”浴场
+        "obs-news-bay-visitors",  # 年接待……约600万人次: a yearly figure, no year given
+        "obs-news-talent-policies",  # the news item's present: 推出集聚人才十项重点政策
+        "obs-news-talent-stations",  # 依托本地26个“鸿雁联盟”人才工作站(点)
+    ],
+)
+def test_undated_statements_are_not_filed_under_the_report_year(data: Graph, figure: str) -> None:
+    """A figure the report neither dates nor gives as a 2021 result holds as the report states it, in its publication
+    month; it is not a 2021 figure."""
+    assert str(data.value(JPR[figure], JP.refPeriod)) == PUBLISHED[:4], figure
+    assert str(data.value(JPR[figure], JP.asOf)) == PUBLISHED, figure

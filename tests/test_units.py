@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kg.build.checks import parse_written_number
-from kg.build.sources import shorten
+from kg.build.sources import section_at, section_starts, shorten
 from kg.rdf.formats import UnknownFormat, negotiate, negotiate_document
 from kg.rdf.sparql_text import UnsafeTerm, iri, string
 from kg.sparql.errors import status_of
@@ -274,6 +274,50 @@ def test_every_setting_is_documented() -> None:
 def test_labels_are_never_cut_inside_a_number(text: str, label: str) -> None:
     limit = {"全": 13, "地": 8, "增": 4, "a": 6, "短": 5}[text[0]]
     assert shorten(text, limit) == label
+
+
+# A report in the source's layout: an opening without a heading, a "##" section, a part without a heading (declared
+# in the data by its first words and a name the report uses), a "###" column title, and a news item.
+REPORT = (
+    "核心提示 产业高地、开放高地\n\n## 产业\n\n产业句。\n\n作为前沿，开放句\n\n"
+    "### 快讯 DUANXUN\n\n## 新闻\n\n新闻句。\n"
+)
+OPEN = [("作为前沿", "开放高地")]
+
+
+@pytest.mark.parametrize(
+    ("declared", "quote", "section"),
+    [
+        ([], "核心提示", None),  # the opening: no made-up section
+        ([], "产业句", "产业"),
+        ([], "开放句", "产业"),  # without the declaration the part falls under the heading above it
+        (OPEN, "开放句", "开放高地"),
+        (OPEN, "作为前沿", "开放高地"),  # a section's first words are in it
+        (OPEN, "产业句", "产业"),
+        (OPEN, "快讯", "开放高地"),  # a "###" column title starts no section
+        (OPEN, "新闻", "新闻"),
+        (OPEN, "新闻句", "新闻"),
+    ],
+)
+def test_passages_get_the_section_they_stand_in(declared, quote: str, section: str | None) -> None:
+    starts, problems = section_starts(REPORT, declared)
+    assert not problems
+    assert section_at(starts, REPORT.index(quote)) == section
+
+
+@pytest.mark.parametrize(
+    ("declared", "problem"),
+    [
+        ([("作为后方", "开放高地")], "must open a line"),  # not in the text
+        ([("开放句", "开放高地")], "must open a line"),  # in the text, but inside a line
+        ([("产业", "开放高地")], "must open a line"),  # more than once
+        ([("作为前沿", "对外开放")], "not the report's own words"),
+    ],
+)
+def test_declared_sections_are_checked_against_the_text(declared, problem: str) -> None:
+    starts, problems = section_starts(REPORT, declared)
+    assert len(problems) == 1 and problem in problems[0], problems
+    assert [name for _, name in starts] == ["产业", "新闻"]
 
 
 def test_stop_processes_ends_every_process() -> None:

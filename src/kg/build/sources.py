@@ -58,13 +58,39 @@ def read_source_text(settings: Settings) -> str:
     return settings.source_file.read_text(encoding="utf-8")
 
 
-def section_headings(text: str) -> list[tuple[int, str]]:
-    """(offset, heading) of every Markdown-style heading line of the report, in order."""
-    out, pos = [], 0
+def section_starts(text: str, declared: list[tuple[str, str]]) -> tuple[list[tuple[int, str]], list[str]]:
+    """(offset, name) of every section of the report in order, and the problems found. A section starts at a `## `
+    heading line and is named by it (`###` lines are column titles, not sections), or, where the text has no heading,
+    at a section declared in the data as (quote, name): the quote must open a line of the text, once, and the name
+    must be the report's own words."""
+    starts, problems, pos = [], [], 0
     for line in text.splitlines(keepends=True):
-        if line.startswith("#"):
-            out.append((pos, line.lstrip("#").strip()))
+        if line.startswith("## "):
+            starts.append((pos, line[3:].strip()))
         pos += len(line)
+    for quote, name in declared:
+        at = text.find(quote) if quote else -1
+        if at < 0 or text.count(quote) != 1 or text[at - 1 : at] not in ("", "\n"):
+            problems.append(f"section {name!r}: its start {quote!r} must open a line of the source, once")
+        elif name not in text:
+            problems.append(f"section {name!r}: the name is not the report's own words")
+        else:
+            starts.append((at, name))
+    return sorted(starts), problems
+
+
+def section_at(starts: list[tuple[int, str]], offset: int) -> str | None:
+    """The name of the last section starting at or before `offset`; None before the first (the report's opening)."""
+    names = [name for start, name in starts if start <= offset]
+    return names[-1] if names else None
+
+
+def declared_sections(data: Graph, jp: Namespace) -> list[tuple[str, str]]:
+    """(start quote, Chinese name) of every jp:ReportSection in the data: the parts of the report without a heading."""
+    out = []
+    for section in sorted(set(data.subjects(RDF.type, jp.ReportSection))):
+        names = [str(n) for n in data.objects(section, RDFS.label) if getattr(n, "language", None) == "zh"]
+        out.append((str(data.value(section, jp.sectionStart) or ""), names[0] if names else str(section)))
     return out
 
 
@@ -88,8 +114,7 @@ def enrich_passages(data: Graph, text: str, settings: Settings) -> list[str]:
     """Anchor every passage in the source: offsets, Web Annotation selectors, labels. Returns problems found."""
     jp, jpr = ns(settings)
     report = jpr["report"]
-    headings = section_headings(text)
-    problems = []
+    sections, problems = section_starts(text, declared_sections(data, jp))
     spans: dict[tuple[int, int], URIRef] = {}
     for passage in sorted(set(data.subjects(RDF.type, jp.Passage))):
         quotes = list(data.objects(passage, jp.exact))
@@ -113,10 +138,7 @@ def enrich_passages(data: Graph, text: str, settings: Settings) -> list[str]:
                 f"quote make pages cite the wrong sentence; use one passage"
             )
         spans[(start, end)] = passage
-        section = None
-        for offset, heading in headings:
-            if offset <= start:
-                section = heading
+        section = section_at(sections, start)
         quote_sel = URIRef(f"{passage}#quote")
         pos_sel = URIRef(f"{passage}#position")
         short = shorten(quote, 24)
