@@ -87,7 +87,7 @@ EXPECTED = [
     ("克诺尔新工厂", "knorr-bremse", "investsIn", "proj-knorr-bremse-new-plant"),
     ("冰山林德加氢设备", "proj-bingshan-linde-hydrogen-equipment", "inIndustry", "industry-hydrogen-energy"),
     ("利勃海尔、特来电充电网等232个项目开工落地", "proj-liebherr", "concerns", "liebherr"),
-    ("特来电充电网", "teld", "investsIn", "proj-teld-charging-network"),
+    ("特来电充电网", "teld", "operates", "proj-teld-charging-network"),
     (
         "东方雨虹绿色建材项目",
         "proj-oriental-yuhong-green-building-materials",
