@@ -206,7 +206,7 @@ EXPECTED = [
     ("河湖管理工作分别获得国务院和省", "award-river-lake-province", "grantedBy", "liaoning-provincial-government"),
     ("小窑湾金牌教育园", "xiaoyaowan-golden-education-park", "locatedIn", "jinpu"),
     ("在大连市率先推行婴幼儿托幼一体化试点", "jinpu", "implements", "infant-childcare-integration-pilot"),
-    ("“金普社区通平台”上线运行", "jinpu", "launches", "jinpu-community-platform"),
+    ("“金普社区通平台”上线运行", "jinpu-community-platform", "locatedIn", "jinpu"),
     # 金普快讯
     ("金普新区通过政策激励导向、“带土移植”等多种方式", "jinpu", "implements", "whole-team-transplant"),
     ("推出集聚人才十项重点政策", "jinpu", "launches", "talent-ten-key-policies"),
@@ -245,8 +245,13 @@ EXPECTED = [
     ("位于东部半岛的地质公园", "jinshitan-geopark", "locatedIn", "jinshitan-bay"),
     ("拥有玫瑰园、恐龙园、南秀园、鳌滩等近百处景点", "jinshitan-aotan", "locatedIn", "jinshitan-geopark"),
     ("是原国家海洋局评定的16个“健康型”浴场之一", "award-healthy-bathing-beach-golden-coast", "grantedBy", "soa"),
-    ("金普智慧人社服务平台正式上线", "jinpu", "launches", "jinpu-smart-hrss-platform"),
     ("市民可以通过手机微信客户端", "jinpu-smart-hrss-platform", "uses", "wechat"),
+    (
+        "与就业和社保中心智慧服务大厅进行智能化设备连接",
+        "jinpu-smart-hrss-platform",
+        "concerns",
+        "employment-social-security-smart-hall",
+    ),
     (
         "就业和社保中心智慧服务大厅",
         "employment-social-security-centre",
