@@ -175,7 +175,6 @@ EXPECTED = [
     ("验收结果正式获海关总署批复通过", "award-bonded-zone-acceptance", "approvedBy", "gacc"),
     ("“双综保区”成为推动外贸高质量发展的“双引擎”", "dayaowan-bonded-zone", "locatedIn", "jinpu"),
     ("“双综保区”成为推动外贸高质量发展的“双引擎”", "dalian-wanli-bonded-zone", "locatedIn", "jinpu"),
-    ("规划建设的新日本工业团地", "jinpu", "plans", "new-japan-industrial-park"),
     ("规划建设的新日本工业团地", "new-japan-industrial-park", "locatedIn", "jinpu"),
     (
         "日本电产工业园、藤洋钢材大连新工厂等重大日资项目纷纷签约入驻",
