@@ -97,10 +97,11 @@ EXPECTED = [
     ("储备京东方（东北）创新中心", "boe", "investsIn", "proj-boe-northeast-innovation-centre"),
     (
         "达利凯普射频微波电容获批国家制造业单项冠军产品",
-        "dalicap",
+        "dalicap-rf-microwave-capacitors",
         "hasDesignation",
         "designation-national-single-champion-product",
     ),
+    ("达利凯普射频微波电容", "dalicap", "produces", "dalicap-rf-microwave-capacitors"),
     (
         "获评“辽宁省促进工业稳增长和转型升级成效明显区”",
         "jinpu",
@@ -278,6 +279,7 @@ NO_RELATION = {
 
 ENTITY_CLASSES = (
     "Place",
+    "Product",
     "Organization",
     "Platform",
     "Event",
