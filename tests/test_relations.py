@@ -94,7 +94,7 @@ EXPECTED = [
         "inIndustry",
         "industry-green-building-materials",
     ),
-    ("储备京东方（东北）创新中心", "boe", "investsIn", "proj-boe-northeast-innovation-centre"),
+    ("储备京东方（东北）创新中心", "proj-boe-northeast-innovation-centre", "concerns", "boe"),
     (
         "达利凯普射频微波电容获批国家制造业单项冠军产品",
         "dalicap-rf-microwave-capacitors",
@@ -185,7 +185,7 @@ EXPECTED = [
     ),
     ("重大日资项目", "nidec", "country", "japan"),
     ("作为大连市的“一号项目”，中日生态示", "sino-japan-eco-city", "hasDesignation", "des-dalian-project-no-1"),
-    ("THK辽宁等项目建设有序推进", "thk", "investsIn", "thk-liaoning"),
+    ("THK辽宁等项目建设有序推进", "thk-liaoning", "concerns", "thk"),
     ("成功举办中韩工业自动化设备对接洽谈会", "jinpu", "hosts", "china-korea-automation-fair"),
     ("坚持以“飞地经济”带动产业转型升级", "jinpu", "implements", "enclave-economy"),
     (
@@ -199,7 +199,7 @@ EXPECTED = [
     ("正式加入长三角“信易游”朋友圈", "jinpu", "joins", "yrd-xinyiyou-circle"),
     ("在今年金普新区的工作清单上", "jinpu", "plans", "work-list-2022"),
     ("推动泰星能源三期项目落地", "jinpu", "plans", "pa-2022-taixing-phase-3"),
-    ("推动泰星能源三期项目落地", "taixing-energy", "investsIn", "taixing-energy-phase-3"),
+    ("推动泰星能源三期项目落地", "taixing-energy-phase-3", "concerns", "taixing-energy"),
     ("打造韩国数字信息产业园区", "jinpu", "plans", "korea-digital-information-park"),
     ("与浦东新区的对口合作", "jinpu", "cooperatesWith", "pudong-new-area"),
     # 宜居宜业
