@@ -115,6 +115,7 @@ EXPECTED = [
         "hasDesignation",
         "designation-asia-development-zone-top-100",
     ),
+    ("获批国家级“建材外贸转型基地”和“加工贸易产业园”。大连经济技术开发区跻身", "detdz", "locatedIn", "jinpu"),
     # 打造科技创新高地
     ("东风日产自动化生产线", "dongfeng-nissan", "operates", "dongfeng-nissan-production-line"),
     ("东风日产自动化生产线", "dongfeng-nissan-production-line", "locatedIn", "jinpu"),
