@@ -25,6 +25,8 @@ EXPECTED = [
     ("锚定“东北第一强区、全国一流新区”目标", "jinpu", "plans", "plan-jinpu-goal"),
     ("金普新区确立了“经济总量占比大连半壁江山”的目标", "jinpu", "plans", "plan-jinpu-14th-five-year-plan"),
     ("为大连市实现3年挺进“万亿GDP城市”目标", "dalian", "plans", "plan-dalian-trillion-gdp-city"),
+    ("紧紧围绕国家级新区和自贸试验区发展定位", "jinpu", "hasDesignation", "des-state-level-new-area"),
+    ("紧紧围绕国家级新区和自贸试验区发展定位", "award-jinpu-state-level-new-area", "recipient", "jinpu"),
     # 打造现代产业高地
     ("结构调整“三篇大文章”取得明显成效", "jinpu", "implements", "three-major-articles"),
     ("“433+1”现代产业体系加速形成", "jinpu", "developsIndustry", "system-433-1"),
