@@ -88,6 +88,7 @@ EXPECTED = [
     ("金普新区将迎来集成电路产业发展重大机遇", "proj-intel", "inIndustry", "industry-integrated-circuits"),
     ("克诺尔新工厂", "knorr-bremse", "investsIn", "proj-knorr-bremse-new-plant"),
     ("冰山林德加氢设备", "proj-bingshan-linde-hydrogen-equipment", "inIndustry", "industry-hydrogen-energy"),
+    ("冰山林德加氢设备", "bingshan-linde", "investsIn", "proj-bingshan-linde-hydrogen-equipment"),
     ("利勃海尔、特来电充电网等232个项目开工落地", "proj-liebherr", "concerns", "liebherr"),
     ("特来电充电网", "teld", "operates", "proj-teld-charging-network"),
     (
