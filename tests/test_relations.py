@@ -24,6 +24,9 @@ EXPECTED = [
     # 核心提示 and the headline
     ("锚定“东北第一强区、全国一流新区”目标", "jinpu", "plans", "plan-jinpu-goal"),
     ("金普新区确立了“经济总量占比大连半壁江山”的目标", "jinpu", "plans", "plan-jinpu-14th-five-year-plan"),
+    ("深入贯彻省、大连市党代会精神及决策部署", "jinpu", "implements", "party-congress-decisions"),
+    ("省、大连市党代会精神及决策部署", "party-congress-decisions", "concerns", "liaoning-party-congress"),
+    ("省、大连市党代会精神及决策部署", "party-congress-decisions", "concerns", "dalian-party-congress"),
     ("为大连市实现3年挺进“万亿GDP城市”目标", "dalian", "plans", "plan-dalian-trillion-gdp-city"),
     ("紧紧围绕国家级新区和自贸试验区发展定位", "jinpu", "hasDesignation", "des-state-level-new-area"),
     ("紧紧围绕国家级新区和自贸试验区发展定位", "award-jinpu-state-level-new-area", "recipient", "jinpu"),
