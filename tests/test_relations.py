@@ -136,6 +136,7 @@ EXPECTED = [
     ("海洋智能装备评测与试验基地", "marine-equipment-test-base", "inIndustry", "industry-marine-intelligent-equipment"),
     ("联合大连理工大学组建大连市大数据产业发展研究院", "jinpu", "establishes", "dalian-big-data-institute"),
     ("联合大连理工大学组建大连市大数据产业发展研究院", "dut", "establishes", "dalian-big-data-institute"),
+    ("联合大连理工大学组建大连市大数据产业发展研究院", "jinpu", "cooperatesWith", "dut"),
     ("大连市大数据产业发展研究院", "dalian-big-data-institute", "inIndustry", "industry-big-data"),
     (
         "东北特钢、光洋科技等15个工业互联网应用场景基本建成",
