@@ -138,6 +138,7 @@ EXPECTED = [
     ("联合大连理工大学组建大连市大数据产业发展研究院", "dut", "establishes", "dalian-big-data-institute"),
     ("联合大连理工大学组建大连市大数据产业发展研究院", "jinpu", "cooperatesWith", "dut"),
     ("大连市大数据产业发展研究院", "dalian-big-data-institute", "inIndustry", "industry-big-data"),
+    ("大连市大数据产业发展研究院", "dalian-big-data-institute", "locatedIn", "dalian"),
     (
         "东北特钢、光洋科技等15个工业互联网应用场景基本建成",
         "dongbei-special-steel",
@@ -193,6 +194,7 @@ EXPECTED = [
     ),
     ("重大日资项目", "nidec", "country", "japan"),
     ("作为大连市的“一号项目”，中日生态示", "sino-japan-eco-city", "hasDesignation", "des-dalian-project-no-1"),
+    ("作为大连市的“一号项目”，中日生态示", "sino-japan-eco-city", "locatedIn", "jinpu"),
     ("THK辽宁等项目建设有序推进", "thk-liaoning", "concerns", "thk"),
     ("成功举办中韩工业自动化设备对接洽谈会", "jinpu", "hosts", "china-korea-automation-fair"),
     ("坚持以“飞地经济”带动产业转型升级", "jinpu", "implements", "enclave-economy"),
