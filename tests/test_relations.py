@@ -139,6 +139,7 @@ EXPECTED = [
     ("联合大连理工大学组建大连市大数据产业发展研究院", "jinpu", "cooperatesWith", "dut"),
     ("大连市大数据产业发展研究院", "dalian-big-data-institute", "inIndustry", "industry-big-data"),
     ("大连市大数据产业发展研究院", "dalian-big-data-institute", "locatedIn", "dalian"),
+    ("大连市大数据产业发展研究院", "dalian", "developsIndustry", "industry-big-data"),
     (
         "东北特钢、光洋科技等15个工业互联网应用场景基本建成",
         "dongbei-special-steel",
