@@ -126,6 +126,14 @@ EXPECTED = [
     ("东风日产自动化生产线", "dongfeng-nissan", "operates", "dongfeng-nissan-production-line"),
     ("东风日产自动化生产线", "dongfeng-nissan-production-line", "locatedIn", "jinpu"),
     ("加快建设东北亚科技创新创业创投中心", "jinpu", "establishes", "northeast-asia-innovation-hub"),
+    ("以“辽宁领先、东北争先、全国创先”目标", "jinpu", "plans", "plan-innovation-lead-goal"),
+    ("建设成为“东北亚科技创新高地”的目标渐行渐近", "jinpu", "plans", "plan-northeast-asia-innovation-highland"),
+    (
+        "建设成为“东北亚科技创新高地”的目标渐行渐近",
+        "plan-northeast-asia-innovation-highland",
+        "concerns",
+        "northeast-asia",
+    ),
     (
         "金普新区依托全国水下机器人大赛建设国内首个海洋智能装备评测与试验基地",
         "jinpu",
