@@ -24,7 +24,12 @@ EXPECTED = [
     # 核心提示 and the headline
     ("锚定“东北第一强区、全国一流新区”目标", "jinpu", "plans", "plan-jinpu-goal"),
     ("金普新区确立了“经济总量占比大连半壁江山”的目标", "jinpu", "plans", "plan-jinpu-14th-five-year-plan"),
+    ("深入贯彻省、大连市党代会精神及决策部署", "jinpu", "implements", "party-congress-decisions"),
+    ("省、大连市党代会精神及决策部署", "party-congress-decisions", "concerns", "liaoning-party-congress"),
+    ("省、大连市党代会精神及决策部署", "party-congress-decisions", "concerns", "dalian-party-congress"),
     ("为大连市实现3年挺进“万亿GDP城市”目标", "dalian", "plans", "plan-dalian-trillion-gdp-city"),
+    ("紧紧围绕国家级新区和自贸试验区发展定位", "jinpu", "hasDesignation", "des-state-level-new-area"),
+    ("紧紧围绕国家级新区和自贸试验区发展定位", "award-jinpu-state-level-new-area", "recipient", "jinpu"),
     # 打造现代产业高地
     ("结构调整“三篇大文章”取得明显成效", "jinpu", "implements", "three-major-articles"),
     ("“433+1”现代产业体系加速形成", "jinpu", "developsIndustry", "system-433-1"),
@@ -86,21 +91,23 @@ EXPECTED = [
     ("金普新区将迎来集成电路产业发展重大机遇", "proj-intel", "inIndustry", "industry-integrated-circuits"),
     ("克诺尔新工厂", "knorr-bremse", "investsIn", "proj-knorr-bremse-new-plant"),
     ("冰山林德加氢设备", "proj-bingshan-linde-hydrogen-equipment", "inIndustry", "industry-hydrogen-energy"),
+    ("冰山林德加氢设备", "bingshan-linde", "investsIn", "proj-bingshan-linde-hydrogen-equipment"),
     ("利勃海尔、特来电充电网等232个项目开工落地", "proj-liebherr", "concerns", "liebherr"),
-    ("特来电充电网", "teld", "investsIn", "proj-teld-charging-network"),
+    ("特来电充电网", "teld", "operates", "proj-teld-charging-network"),
     (
         "东方雨虹绿色建材项目",
         "proj-oriental-yuhong-green-building-materials",
         "inIndustry",
         "industry-green-building-materials",
     ),
-    ("储备京东方（东北）创新中心", "boe", "investsIn", "proj-boe-northeast-innovation-centre"),
+    ("储备京东方（东北）创新中心", "proj-boe-northeast-innovation-centre", "concerns", "boe"),
     (
         "达利凯普射频微波电容获批国家制造业单项冠军产品",
-        "dalicap",
+        "dalicap-rf-microwave-capacitors",
         "hasDesignation",
         "designation-national-single-champion-product",
     ),
+    ("达利凯普射频微波电容", "dalicap", "produces", "dalicap-rf-microwave-capacitors"),
     (
         "获评“辽宁省促进工业稳增长和转型升级成效明显区”",
         "jinpu",
@@ -114,10 +121,19 @@ EXPECTED = [
         "hasDesignation",
         "designation-asia-development-zone-top-100",
     ),
+    ("获批国家级“建材外贸转型基地”和“加工贸易产业园”。大连经济技术开发区跻身", "detdz", "locatedIn", "jinpu"),
     # 打造科技创新高地
     ("东风日产自动化生产线", "dongfeng-nissan", "operates", "dongfeng-nissan-production-line"),
     ("东风日产自动化生产线", "dongfeng-nissan-production-line", "locatedIn", "jinpu"),
     ("加快建设东北亚科技创新创业创投中心", "jinpu", "establishes", "northeast-asia-innovation-hub"),
+    ("以“辽宁领先、东北争先、全国创先”目标", "jinpu", "plans", "plan-innovation-lead-goal"),
+    ("建设成为“东北亚科技创新高地”的目标渐行渐近", "jinpu", "plans", "plan-northeast-asia-innovation-highland"),
+    (
+        "建设成为“东北亚科技创新高地”的目标渐行渐近",
+        "plan-northeast-asia-innovation-highland",
+        "concerns",
+        "northeast-asia",
+    ),
     (
         "金普新区依托全国水下机器人大赛建设国内首个海洋智能装备评测与试验基地",
         "jinpu",
@@ -128,7 +144,10 @@ EXPECTED = [
     ("海洋智能装备评测与试验基地", "marine-equipment-test-base", "inIndustry", "industry-marine-intelligent-equipment"),
     ("联合大连理工大学组建大连市大数据产业发展研究院", "jinpu", "establishes", "dalian-big-data-institute"),
     ("联合大连理工大学组建大连市大数据产业发展研究院", "dut", "establishes", "dalian-big-data-institute"),
+    ("联合大连理工大学组建大连市大数据产业发展研究院", "jinpu", "cooperatesWith", "dut"),
     ("大连市大数据产业发展研究院", "dalian-big-data-institute", "inIndustry", "industry-big-data"),
+    ("大连市大数据产业发展研究院", "dalian-big-data-institute", "locatedIn", "dalian"),
+    ("大连市大数据产业发展研究院", "dalian", "developsIndustry", "industry-big-data"),
     (
         "东北特钢、光洋科技等15个工业互联网应用场景基本建成",
         "dongbei-special-steel",
@@ -175,7 +194,6 @@ EXPECTED = [
     ("验收结果正式获海关总署批复通过", "award-bonded-zone-acceptance", "approvedBy", "gacc"),
     ("“双综保区”成为推动外贸高质量发展的“双引擎”", "dayaowan-bonded-zone", "locatedIn", "jinpu"),
     ("“双综保区”成为推动外贸高质量发展的“双引擎”", "dalian-wanli-bonded-zone", "locatedIn", "jinpu"),
-    ("规划建设的新日本工业团地", "jinpu", "plans", "new-japan-industrial-park"),
     ("规划建设的新日本工业团地", "new-japan-industrial-park", "locatedIn", "jinpu"),
     (
         "日本电产工业园、藤洋钢材大连新工厂等重大日资项目纷纷签约入驻",
@@ -185,7 +203,8 @@ EXPECTED = [
     ),
     ("重大日资项目", "nidec", "country", "japan"),
     ("作为大连市的“一号项目”，中日生态示", "sino-japan-eco-city", "hasDesignation", "des-dalian-project-no-1"),
-    ("THK辽宁等项目建设有序推进", "thk", "investsIn", "thk-liaoning"),
+    ("作为大连市的“一号项目”，中日生态示", "sino-japan-eco-city", "locatedIn", "jinpu"),
+    ("THK辽宁等项目建设有序推进", "thk-liaoning", "concerns", "thk"),
     ("成功举办中韩工业自动化设备对接洽谈会", "jinpu", "hosts", "china-korea-automation-fair"),
     ("坚持以“飞地经济”带动产业转型升级", "jinpu", "implements", "enclave-economy"),
     (
@@ -199,14 +218,14 @@ EXPECTED = [
     ("正式加入长三角“信易游”朋友圈", "jinpu", "joins", "yrd-xinyiyou-circle"),
     ("在今年金普新区的工作清单上", "jinpu", "plans", "work-list-2022"),
     ("推动泰星能源三期项目落地", "jinpu", "plans", "pa-2022-taixing-phase-3"),
-    ("推动泰星能源三期项目落地", "taixing-energy", "investsIn", "taixing-energy-phase-3"),
+    ("推动泰星能源三期项目落地", "taixing-energy-phase-3", "concerns", "taixing-energy"),
     ("打造韩国数字信息产业园区", "jinpu", "plans", "korea-digital-information-park"),
     ("与浦东新区的对口合作", "jinpu", "cooperatesWith", "pudong-new-area"),
     # 宜居宜业
     ("河湖管理工作分别获得国务院和省", "award-river-lake-province", "grantedBy", "liaoning-provincial-government"),
     ("小窑湾金牌教育园", "xiaoyaowan-golden-education-park", "locatedIn", "jinpu"),
     ("在大连市率先推行婴幼儿托幼一体化试点", "jinpu", "implements", "infant-childcare-integration-pilot"),
-    ("“金普社区通平台”上线运行", "jinpu", "launches", "jinpu-community-platform"),
+    ("“金普社区通平台”上线运行", "jinpu-community-platform", "locatedIn", "jinpu"),
     # 金普快讯
     ("金普新区通过政策激励导向、“带土移植”等多种方式", "jinpu", "implements", "whole-team-transplant"),
     ("推出集聚人才十项重点政策", "jinpu", "launches", "talent-ten-key-policies"),
@@ -245,8 +264,13 @@ EXPECTED = [
     ("位于东部半岛的地质公园", "jinshitan-geopark", "locatedIn", "jinshitan-bay"),
     ("拥有玫瑰园、恐龙园、南秀园、鳌滩等近百处景点", "jinshitan-aotan", "locatedIn", "jinshitan-geopark"),
     ("是原国家海洋局评定的16个“健康型”浴场之一", "award-healthy-bathing-beach-golden-coast", "grantedBy", "soa"),
-    ("金普智慧人社服务平台正式上线", "jinpu", "launches", "jinpu-smart-hrss-platform"),
     ("市民可以通过手机微信客户端", "jinpu-smart-hrss-platform", "uses", "wechat"),
+    (
+        "与就业和社保中心智慧服务大厅进行智能化设备连接",
+        "jinpu-smart-hrss-platform",
+        "concerns",
+        "employment-social-security-smart-hall",
+    ),
     (
         "就业和社保中心智慧服务大厅",
         "employment-social-security-centre",
@@ -274,6 +298,7 @@ NO_RELATION = {
 
 ENTITY_CLASSES = (
     "Place",
+    "Product",
     "Organization",
     "Platform",
     "Event",
