@@ -212,6 +212,7 @@ ENTITY_CLASSES = (
     "GovernmentBody",
     "Enterprise",
     "Platform",
+    "Product",
     "Event",
     "Program",
     "Project",
