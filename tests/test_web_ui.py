@@ -261,6 +261,22 @@ def test_facets_work_without_javascript_as_links_and_the_page_says_what_it_shows
     assert 'href="/class/Project.csv?status=Signed' in body  # the twins keep the filter
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_projects_table_says_the_report_gives_no_investment_per_project(web_client, lang):
+    """Where a journalist looks for 'the largest project by investment': the report has group totals only."""
+    body = web_client.get(f"/class/Project?lang={lang}").get_data(as_text=True)
+    note = body[body.index('id="no-project-investment"') :]
+    note = re.sub(r"<[^>]+>", "", note[: note.index("</span></p>")])
+    said = (
+        "The report gives no investment amount for any single project"
+        if lang == "en"
+        else "报道没有给出任何单个项目的投资额"
+    )
+    assert said in note
+    assert ("about 565亿元" if lang == "en" else "约565亿元") in note
+    assert ("about 3260亿元" if lang == "en" else "约3260亿元") in note
+
+
 def test_figure_facets_kind_theme_unit_area_qualifier(web_client):
     data = web_client.get("/class/Observation.json?kind=Share&area=jinpu").get_json()
     assert {"kind", "theme", "unit", "area", "qualifier"} <= _facets(

@@ -301,22 +301,19 @@ def facet_url(key: str | None, value: str | None) -> str:
 
 
 def class_note(s: Site, cls: str) -> dict | None:
-    """What a table of the report's projects must say: these are the projects it names, not all it counts."""
+    """What a table of the report's projects must say: these are the projects it names, not all it counts; and the
+    report gives the total investment of each group only, never a project's own (the question people bring to it)."""
     if s.iris.local(cls) != "Project":
         return None
-    counts = {}
-    for key, indicator in (("signed", "ind-signed-projects"), ("started", "ind-started-projects")):
-        fig = next(
-            (
-                f
-                for f in s.figures.values()
-                if f.indicator == s.iris.id_ns + indicator and (f.kind or "").endswith("#Count")
-            ),
-            None,
-        )
-        if fig is not None:
-            counts[key] = fig
-    return counts or None
+    wanted = {
+        "signed": "ind-signed-projects",
+        "started": "ind-started-projects",
+        "signed_investment": "ind-signed-projects-investment",
+        "started_investment": "ind-started-projects-investment",
+    }
+    by_indicator = {f.indicator: f for f in s.figures.values() if not f.planned}
+    counts = {key: by_indicator.get(s.iris.id_ns + ind) for key, ind in wanted.items()}
+    return {k: v for k, v in counts.items() if v is not None} or None
 
 
 def _definition(s: Site, cls: str, lang_: str) -> str:
