@@ -195,8 +195,15 @@ class Formatter:
         return f"{sign}{written}{fig.unit or '%'}"
 
     def growth_value(self, fig: Figure) -> Markup:
-        """+9% / 增长6.5倍 for a growth figure."""
-        return Markup('<span class="growth">{}</span>').format(self._growth(fig))
+        """+9% / 增长6.5倍 for a growth figure; in English a multiple may wrap before its Chinese, never inside either
+        part (up 6.5 times / (增长6.5倍)), so that it fits a phone."""
+        text = self._growth(fig)
+        if _kind(fig) == "Multiple" and self.lang == "en":
+            words, _, as_written = text.partition(" (")
+            return Markup('<span class="growth multiple"><span>{}</span> <span>({}</span></span>').format(
+                words, as_written
+            )
+        return Markup('<span class="growth">{}</span>').format(text)
 
     def multiple_note(self, fig: Figure) -> Markup:
         """For a multiple (增长N倍), a link to its kind's page, which says how to read it; else nothing. Kept apart
