@@ -88,10 +88,11 @@ EXPECTED = [
     ("2021年被授予“优秀汽车零部件制造基地”称号", "jinpu", "hasDesignation", "designation-excellent-auto-parts-base"),
     ("SK海力士收购英特尔项目获批", "sk-hynix", "acquires", "proj-intel"),
     ("SK海力士收购英特尔项目获批", "acquisition-sk-hynix-intel-project", "seller", "intel"),
+    ("SK海力士收购英特尔项目获批", "proj-intel", "concerns", "intel"),
     ("金普新区将迎来集成电路产业发展重大机遇", "proj-intel", "inIndustry", "industry-integrated-circuits"),
-    ("克诺尔新工厂", "knorr-bremse", "investsIn", "proj-knorr-bremse-new-plant"),
+    ("克诺尔新工厂", "knorr-bremse", "operates", "proj-knorr-bremse-new-plant"),
     ("冰山林德加氢设备", "proj-bingshan-linde-hydrogen-equipment", "inIndustry", "industry-hydrogen-energy"),
-    ("冰山林德加氢设备", "bingshan-linde", "investsIn", "proj-bingshan-linde-hydrogen-equipment"),
+    ("冰山林德加氢设备", "proj-bingshan-linde-hydrogen-equipment", "concerns", "bingshan-linde"),
     ("利勃海尔、特来电充电网等232个项目开工落地", "proj-liebherr", "concerns", "liebherr"),
     ("特来电充电网", "teld", "operates", "proj-teld-charging-network"),
     (
@@ -99,6 +100,12 @@ EXPECTED = [
         "proj-oriental-yuhong-green-building-materials",
         "inIndustry",
         "industry-green-building-materials",
+    ),
+    (
+        "东方雨虹绿色建材项目等206个项目签约",
+        "proj-oriental-yuhong-green-building-materials",
+        "concerns",
+        "oriental-yuhong",
     ),
     ("储备京东方（东北）创新中心", "proj-boe-northeast-innovation-centre", "concerns", "boe"),
     (
