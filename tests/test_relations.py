@@ -131,7 +131,6 @@ EXPECTED = [
     ("获批国家级“建材外贸转型基地”和“加工贸易产业园”。大连经济技术开发区跻身", "detdz", "locatedIn", "jinpu"),
     # 打造科技创新高地
     ("东风日产自动化生产线", "dongfeng-nissan", "operates", "dongfeng-nissan-production-line"),
-    ("东风日产自动化生产线", "dongfeng-nissan-production-line", "locatedIn", "jinpu"),
     ("加快建设东北亚科技创新创业创投中心", "jinpu", "establishes", "northeast-asia-innovation-hub"),
     ("以“辽宁领先、东北争先、全国创先”目标", "jinpu", "plans", "plan-innovation-lead-goal"),
     ("建设成为“东北亚科技创新高地”的目标渐行渐近", "jinpu", "plans", "plan-northeast-asia-innovation-highland"),
