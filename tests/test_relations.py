@@ -280,6 +280,7 @@ EXPECTED = [
     ("位于东部半岛的地质公园", "jinshitan-geopark", "locatedIn", "jinshitan-bay"),
     ("拥有玫瑰园、恐龙园、南秀园、鳌滩等近百处景点", "jinshitan-aotan", "locatedIn", "jinshitan-geopark"),
     ("是原国家海洋局评定的16个“健康型”浴场之一", "award-healthy-bathing-beach-golden-coast", "grantedBy", "soa"),
+    ("金普智慧人社服务平台正式上线", "jinpu-smart-hrss-platform", "locatedIn", "jinpu"),
     ("市民可以通过手机微信客户端", "jinpu-smart-hrss-platform", "uses", "wechat"),
     (
         "与就业和社保中心智慧服务大厅进行智能化设备连接",
