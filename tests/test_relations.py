@@ -296,6 +296,60 @@ EXPECTED = [
     ),
 ]
 
+# Relations a reader might read into the text but the text does not state: (why not, subject, property, object). Each
+# must be absent from the built graph (asserted or inferred).
+NOT_STATED = [
+    ("特来电充电网 names the network's operator, not an investor", "teld", "investsIn", "proj-teld-charging-network"),
+    (
+        "克诺尔新工厂 is the company's plant; no one's investment is stated",
+        "knorr-bremse",
+        "investsIn",
+        "proj-knorr-bremse-new-plant",
+    ),
+    (
+        "冰山林德加氢设备: the company's name before the equipment's",
+        "bingshan-linde",
+        "investsIn",
+        "proj-bingshan-linde-hydrogen-equipment",
+    ),
+    (
+        "东方雨虹绿色建材项目 is only a project name",
+        "oriental-yuhong",
+        "investsIn",
+        "proj-oriental-yuhong-green-building-materials",
+    ),
+    ("英特尔项目 is only a project name; Intel is the seller", "intel", "investsIn", "proj-intel"),
+    ("THK辽宁 is only a project name", "thk", "investsIn", "thk-liaoning"),
+    ("储备京东方（东北）创新中心: a reserve project", "boe", "investsIn", "proj-boe-northeast-innovation-centre"),
+    (
+        "创新推出 after a clause with its own subject names no agent",
+        "dalian-ftz-area",
+        "launches",
+        "sea-rail-intermodal-transport",
+    ),
+    ("开通中欧班列新通道 names no agent", "dalian-ftz-area", "launches", "china-europe-rail-new-corridor"),
+    ("金普智慧人社服务平台正式上线 names no launcher", "jinpu", "launches", "jinpu-smart-hrss-platform"),
+    ("“金普社区通平台”上线运行 names no launcher", "jinpu", "launches", "jinpu-community-platform"),
+    (
+        "东风日产自动化生产线。 is a caption that gives no place",
+        "dongfeng-nissan-production-line",
+        "locatedIn",
+        "jinpu",
+    ),
+    (
+        "建设……海洋智能装备评测与试验基地 is the base's field",
+        "jinpu",
+        "developsIndustry",
+        "industry-marine-intelligent-equipment",
+    ),
+    (
+        "the award is the product's (达利凯普射频微波电容获批……)",
+        "dalicap",
+        "hasDesignation",
+        "designation-national-single-champion-product",
+    ),
+]
+
 PROPERTY = {"plans": None, "broader": SKOS_BROADER, "location": SCHEMA_LOCATION}
 
 # Entities the text relates to no other entity (beyond type, label and provenance; a figure's refArea or about does
@@ -356,6 +410,15 @@ def has(graph: Dataset, s: URIRef, prop: str, o: URIRef) -> bool:
 def test_stated_relation_is_a_triple(graph: Dataset, words: str, subject: str, prop: str, obj: str) -> None:
     assert words in TEXT, f"the table quotes words the report does not have: {words!r}"
     assert has(graph, JPR[subject], prop, JPR[obj]), f"{subject} {prop} {obj} ({words})"
+
+
+@pytest.mark.parametrize(
+    ("why", "subject", "prop", "obj"), NOT_STATED, ids=[f"{s}-{p}-{o}" for _, s, p, o in NOT_STATED]
+)
+def test_relation_the_text_does_not_state_is_absent(
+    graph: Dataset, why: str, subject: str, prop: str, obj: str
+) -> None:
+    assert not has(graph, JPR[subject], prop, JPR[obj]), f"{subject} {prop} {obj}: {why}"
 
 
 def test_every_entity_has_a_relation_to_another_entity(graph: Dataset) -> None:
