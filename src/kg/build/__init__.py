@@ -54,7 +54,7 @@ def run(settings: Settings) -> BuildResult:
     t = time.perf_counter()
     problems = enrich_passages(sources.data, text, settings)
     quote_figures(sources.data, text, settings)
-    problems += figure_problems(sources.data, settings)
+    problems += figure_problems(sources.data, text, settings)
     conforms, report_graph, report_text = validate(sources.ontology, sources.data, shapes)
     timings["validate"] = time.perf_counter() - t
     if problems:

@@ -1,8 +1,9 @@
 """Checks of the data against the source and the shapes: written numbers, figures as written in their quotes, their
-qualifiers, duplicates, SHACL. `kg build` fails with each problem named."""
+qualifiers, duplicates, completeness, SHACL. `kg build` fails with each problem named."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from pyshacl import validate as shacl_validate
@@ -57,13 +58,14 @@ def parse_written_number(text: str) -> Decimal | None:
     return Decimal(total + (digit or 0))
 
 
-def figure_problems(data: Graph, settings: Settings) -> list[str]:
-    """Every rule about the figures that the shapes cannot say: each figure against its quote, and no figure twice."""
+def figure_problems(data: Graph, text: str, settings: Settings) -> list[str]:
+    """Every rule about the figures that the shapes cannot say: each figure against its quote, no figure twice, and
+    every number of the report a figure."""
     jp, _ = ns(settings)
     problems = []
     for obs in sorted(set(data.subjects(RDF.type, jp.Observation))):
         problems += [f"{obs}: {problem}" for problem in _figure_rules(data, obs, jp)]
-    return problems + duplicate_figures(data, jp)
+    return problems + duplicate_figures(data, jp) + missing_figures(data, text, jp)
 
 
 def _figure_rules(data: Graph, obs: URIRef, jp: Namespace) -> list[str]:
@@ -108,6 +110,64 @@ def duplicate_figures(data: Graph, jp: Namespace) -> list[str]:
             problems.append(f"{obs}: states the same as {seen[key]} (same indicator, area, period and kind)")
         seen.setdefault(key, obs)
     return problems
+
+
+# Numbers of the report that are no figure, read off the text: years, a date, and numbers inside a name.
+NOT_FIGURES = {
+    r"20(20|21|22)年": "a year",
+    r"1月6日": "a date",
+    r"433\+1": "the name of the industrial system (the report does not say what the numbers count)",
+    r"从0到1": "a figure of speech (from zero to one)",
+    r"5G": "the name of a technology",
+    r"B2B": "the name of a business model",
+}
+# The report's figures written in Chinese numerals (or as 首 / 第一), read off the text: each is some figure's value.
+CHINESE_FIGURES = (
+    "五大主导产业",
+    "四湾十四园",
+    "居全国第二位",
+    "均居大连市第一",
+    "投资价值百强榜",
+    "东北瞪羚企业第一区",
+    "超百亿级",
+    "县(市)区首位",
+    "十项重点政策",
+    "近百处",
+    "万亿GDP城市",
+)
+
+
+def missing_figures(data: Graph, text: str, jp: Namespace) -> list[str]:
+    """Completeness: every number of the report, written in digits or as in CHINESE_FIGURES, stands as some figure's
+    value as written inside that figure's own passages, unless NOT_FIGURES says why it is no figure."""
+    covered = _figure_spans(data, text, jp) + [
+        (m.start(), m.end()) for pattern in NOT_FIGURES for m in re.finditer(pattern, text)
+    ]
+    numbers = [(m.start(), m.end()) for m in re.finditer(r"\d+(?:\.\d+)?", text)]
+    for phrase in CHINESE_FIGURES:
+        at = text.find(phrase)
+        if at < 0:
+            return [f"CHINESE_FIGURES names {phrase!r}, which the report does not have"]
+        numbers += [(at + m.start(), at + m.end()) for m in re.finditer(r"[一二三四五六七八九十百万首]+", phrase)]
+    return [
+        f"the report's number {text[start:end]!r} (…{text[max(0, start - 12) : end + 8]}…) is no figure's value as "
+        "written: add the figure, or say in NOT_FIGURES why it is none"
+        for start, end in numbers
+        if not any(s <= start and end <= e for s, e in covered)
+    ]
+
+
+def _figure_spans(data: Graph, text: str, jp: Namespace) -> list[tuple[int, int]]:
+    """Where each figure's value as written stands in the source, inside the figure's own passages."""
+    spans = []
+    for obs in set(data.subjects(RDF.type, jp.Observation)):
+        written = re.escape(str(data.value(obs, jp.valueAsWritten) or "")) or "$^"
+        for passage in data.objects(obs, PROV.wasDerivedFrom):
+            start, end = data.value(passage, jp.startOffset), data.value(passage, jp.endOffset)
+            if start is not None and end is not None:
+                quote = text[int(start) : int(end)]
+                spans += [(int(start) + m.start(), int(start) + m.end()) for m in re.finditer(written, quote)]
+    return spans
 
 
 def _local(node) -> str | None:
