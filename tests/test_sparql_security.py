@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -207,6 +208,34 @@ def test_oversized_input_is_refused(endpoint: str) -> None:
         ).status_code
         == 413
     )
+    assert ask(endpoint, KNOWN)
+
+
+def _send_all_then_read(url: str, body: bytes, chunked: bool) -> bytes:
+    """A client that sends its whole request before it reads a byte, as simple clients do."""
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    head = f"POST /sparql HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    if chunked:
+        head += "Transfer-Encoding: chunked\r\n\r\n"
+        pieces = [body[i : i + 65536] for i in range(0, len(body), 65536)]
+        body = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in pieces) + b"0\r\n\r\n"
+    else:
+        head += f"Content-Length: {len(body)}\r\n\r\n"
+    with socket.create_connection((host, port), timeout=60) as s:
+        s.sendall(head.encode() + body)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+        return answer
+
+
+@pytest.mark.parametrize("megabytes", [3, 10])
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_client_that_sends_megabytes_reads_the_413(endpoint: str, megabytes: int, chunked: bool) -> None:
+    """The server reads and drops the rest of an oversized body before it answers: closing while the client still
+    sends would reset the connection (a broken pipe for this client), and it would never read why."""
+    answer = _send_all_then_read(endpoint, b"query=" + b"x" * (megabytes << 20), chunked)
+    assert answer.startswith(b"HTTP/1.1 413 ") and b"larger than this server accepts" in answer
     assert ask(endpoint, KNOWN)
 
 

@@ -6,7 +6,8 @@ thread only once its whole request has arrived.
                   byte (or of the connection), the body within `body_timeout` of the headers (408 otherwise); an
                   idle keep-alive connection is closed after `keepalive_timeout`
                -> Front (ASGI): /healthz is 503 once the process is shutting down; the body read in full (413 over
-                  the limit); the client address taken from X-Forwarded-For only when the peer is a trusted proxy
+                  the limit, once the rest is read and dropped); the client address taken from X-Forwarded-For
+                  only when the peer is a trusted proxy
                -> a2wsgi's thread pool (`threads` per process) -> the Flask app
 
 Slow, idle or half-sent requests therefore cost a socket and a few kilobytes, never a thread. Each server process
@@ -32,6 +33,10 @@ log = logging.getLogger("kg.frontend")
 
 HEALTH_PATH = "/healthz"
 MAX_URL_BYTES = 65535  # httptools' URL parser reads no longer URLs
+# An oversized request body is read and dropped up to this much before the 413, so that its sender, still sending,
+# reads the answer (closing with unread data would reset the connection); larger ones are cut off at once.
+DRAIN_BYTES = 64 << 20
+DRAIN_SECONDS = 10.0
 
 
 def _plain(status: str, message: str, extra: str = "") -> bytes:
@@ -191,31 +196,9 @@ class Front:
         if scope["path"] == HEALTH_PATH and self.draining:  # otherwise the app's own readiness check answers
             await self._not_ready(send)
             return
-        length = _header(scope, b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.body_limit):
-            status, text = (
-                (400, "Invalid Content-Length.")
-                if not length.isdigit()
-                else (413, f"The request body is larger than this server accepts ({self.body_limit} bytes).")
-            )
-            await _respond(send, status, text)
+        body = await self._read_body(scope, receive, send)
+        if body is None:
             return
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.body_limit:
-                await _respond(
-                    send, 413, f"The request body is larger than this server accepts ({self.body_limit} bytes)."
-                )
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
         peer = scope["client"][0] if scope.get("client") else ""
         address = client_address(peer, _header(scope, b"x-forwarded-for"), self.trusted)
         if address != peer:
@@ -264,6 +247,36 @@ class Front:
         await self.wsgi(scope, replay, send_whole)
         if held:
             await send(held.pop())
+
+    async def _read_body(self, scope, receive, send) -> bytes | None:
+        """The whole request body; None when it was refused (400 for a bad Content-Length, 413 over the limit) or
+        the client left. An oversized body is read on and dropped, up to DRAIN_BYTES and DRAIN_SECONDS, before the
+        413 goes out: a client still sending when the server closes gets a reset, not the answer that says why."""
+        too_large = f"The request body is larger than this server accepts ({self.body_limit} bytes)."
+        length = _header(scope, b"content-length")
+        if length is not None and not length.isdigit():
+            await _respond(send, 400, "Invalid Content-Length.")
+            return None
+        if length is not None and int(length) > self.body_limit:
+            if int(length) <= DRAIN_BYTES:
+                await _drain(receive, DRAIN_BYTES, DRAIN_SECONDS)
+            await _respond(send, 413, too_large)
+            return None
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.body_limit:
+                if message.get("more_body", False):
+                    await _drain(receive, DRAIN_BYTES - size, DRAIN_SECONDS)
+                await _respond(send, 413, too_large)
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
 
     async def _sparql(self, scope, body: bytes, address: str, send) -> bool:
         """/sparql without Flask: a cached answer straight from the event loop, anything else run on a thread.
@@ -354,6 +367,20 @@ def _header(scope, name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
+
+
+async def _drain(receive, max_bytes: int, seconds: float) -> None:
+    """Read and drop the rest of a request body, for at most max_bytes and seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while max_bytes > 0:
+        try:
+            message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+        except TimeoutError:
+            return
+        if message["type"] == "http.disconnect" or not message.get("more_body", False):
+            return
+        max_bytes -= len(message.get("body", b""))
 
 
 async def _respond(send, status: int, text: str, extra: list | None = None, close: bool = True) -> None:
