@@ -1,8 +1,9 @@
 """The build folder as a read-only thing: its file names, the manifest, the base IRI and content hash, the dumps.
 
-The one reader of build/ (the build writes it; everything else reads it through here). The content hash is the
-data version everywhere: the manifest records it, the embedded store answers it, `kg load` records it in a remote
-store, and caches and ETags are keyed on it.
+The one reader of build/ (the build writes it; everything else reads it through here). A server pins the build it
+serves as a snapshot (pin_snapshot), so that a build written meanwhile never changes what it serves. The content
+hash is the data version everywhere: the manifest records it, the embedded store answers it, `kg load` records it
+in a remote store, and caches and ETags are keyed on it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,3 +219,79 @@ def is_stale(settings) -> bool:
     if not recorded:
         return True
     return recorded.get("base_iri") != settings.base_iri or recorded.get("sources") != source_hashes(settings)
+
+
+class Snapshot:
+    """One build's files in a folder of their own, named by the build's content hash, that no build writes into:
+    what a server serves from its start until it is told to switch, whatever is built into build/ meanwhile. The
+    server holds a shared lock on it while it may serve from it; pinning a snapshot removes those nobody holds."""
+
+    def __init__(self, path: Path, handle):
+        self.path = path
+        self._handle = handle
+
+    @property
+    def content_hash(self) -> str:
+        return "sha256:" + self.path.name
+
+    def release(self) -> None:
+        self._handle.close()
+
+
+def snapshot_root(build_dir: Path) -> Path:
+    """Where the snapshots of a build folder live: beside it, never inside (a build replaces the folder whole)."""
+    build_dir = Path(build_dir)
+    return build_dir.parent / f".{build_dir.name}.snapshots"
+
+
+def pin_snapshot(build_dir: Path, base_iri: str) -> Snapshot:
+    """Pin the build now in build_dir: its files linked (or copied) into its snapshot folder, held until release.
+    ArtifactError when there is no build, or one for another base."""
+    build_dir = Path(build_dir)
+    root = snapshot_root(build_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "a+b") as root_lock:  # one pin or prune at a time, across servers
+        fcntl.flock(root_lock, fcntl.LOCK_EX)
+        with build_lock(build_dir, shared=True):
+            manifest = BuildArtifacts(build_dir).require_manifest()
+            if manifest.get("base_iri") != base_iri:
+                raise ArtifactError(
+                    f"the build in {build_dir} is for the base {manifest.get('base_iri')}, not {base_iri}: "
+                    "run `kg build` with this base (or serve without --no-build)"
+                )
+            digest = str(manifest.get("content_hash") or "").removeprefix("sha256:")
+            if not digest:
+                raise ArtifactError(f"{build_dir / MANIFEST} records no content hash: run `kg build` again")
+            path = root / digest
+            if not path.is_dir():
+                _copy_build(build_dir, path)
+        handle = open(path / ".pinned", "a+b")  # held open for as long as the server may serve it
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        _prune(root, keep=path)
+    return Snapshot(path, handle)
+
+
+def _copy_build(build_dir: Path, path: Path) -> None:
+    """The build's files into a new folder at path, hard-linked where the file system allows (no space is used)."""
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=path.parent))
+    for source in build_dir.iterdir():
+        if source.is_file():
+            try:
+                os.link(source, tmp / source.name)
+            except OSError:
+                shutil.copy2(source, tmp / source.name)
+    os.chmod(tmp, 0o755)
+    os.rename(tmp, path)
+
+
+def _prune(root: Path, keep: Path) -> None:
+    """Remove the snapshots (and unfinished copies) that no server holds."""
+    for other in root.iterdir():
+        if other == keep or not other.is_dir():
+            continue
+        with open(other / ".pinned", "a+b") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            shutil.rmtree(other, ignore_errors=True)
