@@ -215,10 +215,6 @@ class OxigraphServer:
         stop_process(self.process, 10)
         self.process = None
 
-    def restart(self) -> None:
-        self.kill()
-        self.start()
-
     def settings(self, base: Settings, **overrides) -> Settings:
         """The given settings pointed at this server."""
         return replace(base, store=self.query_url, **overrides)
