@@ -14,23 +14,16 @@ once, so they differ little; entity pages and SPARQL queries go to the store eve
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import replace
 from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-
-from kg.testing import free_port  # noqa: E402 - after the path to the checkout
+from kg.testing import OxigraphServer, oxigraph_command, start_app_server
 
 SPARQL = {
     "sparql: count by class": "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n)",
@@ -39,19 +32,6 @@ SPARQL = {
     "sparql: construct": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1000",
 }
 SEARCHES = ["金普", "GDP", "港", "enterprise"]
-
-
-def wait_until_up(url: str, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise SystemExit(f"{process.args[0]} exited with {process.returncode}")
-        try:
-            requests.get(url, timeout=10)
-            return
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.1)
-    raise SystemExit(f"nothing answered at {url} within {timeout:g} s")
 
 
 def entity_names(settings, limit: int = 12) -> list[str]:
@@ -82,29 +62,16 @@ def request_mix(settings) -> list[tuple[str, str, dict, dict]]:
 class ServerClient:
     """The app as a user meets it: `python server.py` on a free port, asked over HTTP."""
 
-    def __init__(self, env: dict[str, str]):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "server.py"), "--port", str(self.port)],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_until_up(self.base + "/", process=self.process)
-        except BaseException:
-            self.close()
-            raise
+    def __init__(self, build_dir: Path, store: str, log: Path):
+        self.server = start_app_server(build_dir, log, env={"KG_STORE": store}, build=True)
+        self.base = self.server.url
         self.session = requests.Session()
 
     def get(self, path: str, params: dict, headers: dict) -> int:
         return self.session.get(self.base + path, params=params, headers=headers, timeout=60).status_code
 
     def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
+        self.server.stop()
 
 
 class InProcessClient:
@@ -159,11 +126,8 @@ def main() -> None:
     parser.add_argument("--in-process", action="store_true", help="call the Flask app in this process, not over HTTP")
     parser.add_argument("--build-dir", type=Path, help="use this build instead of building into a temporary folder")
     args = parser.parse_args()
-    oxigraph = shutil.which("oxigraph")
-    if oxigraph is None:
+    if oxigraph_command() is None:
         raise SystemExit("the `oxigraph` command is needed: pip install oxigraph")
-    if not args.in_process and not (ROOT / "server.py").exists():
-        raise SystemExit("server.py is missing: use --in-process")
 
     from kg.build import build, is_stale
     from kg.config import load_settings
@@ -174,15 +138,10 @@ def main() -> None:
         if is_stale(settings):
             print(f"building into {settings.build_dir} ...", file=sys.stderr)
             build(settings)
-        port = free_port()
-        server = subprocess.Popen(
-            [oxigraph, "serve", "--location", str(Path(tmp) / "oxigraph"), "--bind", f"127.0.0.1:{port}"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        # at the app's CPU priority (the tests' store servers run at a lower one): both backends are measured alike
+        server = OxigraphServer(Path(tmp) / "oxigraph", niceness=0).start()
         try:
-            wait_until_up(f"http://127.0.0.1:{port}/", process=server)
-            remote = replace(settings, store=f"http://127.0.0.1:{port}/query")
+            remote = server.settings(settings)
             report = load(remote)
             print(
                 f"loaded {sum(report.graphs.values())} triples into Oxigraph in {report.seconds:.2f}s", file=sys.stderr
@@ -193,15 +152,14 @@ def main() -> None:
                 if args.in_process:
                     client = InProcessClient(backend_settings)
                 else:
-                    env = dict(os.environ, KG_STORE=backend_settings.store, KG_BUILD_DIR=str(settings.build_dir))
-                    client = ServerClient(env)
+                    log = Path(tmp) / f"server-{backend}.log"
+                    client = ServerClient(settings.build_dir, backend_settings.store, log)
                 try:
                     results[backend] = measure(client, mix, args.rounds, args.warmup)
                 finally:
                     client.close()
         finally:
-            server.terminate()
-            server.wait(10)
+            server.stop()
 
     how = "in process" if args.in_process else "over HTTP (python server.py)"
     print(f"{len(mix)} requests per round, {args.rounds} rounds, {how}; milliseconds")

@@ -16,9 +16,6 @@ import time
 from pathlib import Path
 
 import requests
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from endpoint import start_ours
 
 BIG_SELECT = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10000"
@@ -45,7 +42,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build-dir", type=Path, help="a build to serve (default: the project's, built if stale)")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from dataclasses import replace
 
     from kg.config import load_settings
@@ -56,9 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = replace(settings, build_dir=args.build_dir.resolve())
     ensure_build(settings)
     with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
-        process, port, _ = start_ours(settings.build_dir, Path(tmp) / "server.log")
+        server = start_ours(settings.build_dir, Path(tmp) / "server.log")
         try:
-            base = f"http://127.0.0.1:{port}"
+            base = server.url
             print(f"{'response':<17} {'plain':>10} {'gzip':>10} {'saved':>6} {'br':>10} {'saved':>6}")
             for name, path, params, accept in TARGETS:
                 plain, _, _ = wire_bytes(base + path, params, accept, "identity")
@@ -69,8 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"   (sent as {gz_coding} / {br_coding})"
                 )
         finally:
-            process.terminate()
-            process.wait(15)
+            server.stop()
     print("\ntarget: at least 80% fewer bytes for the district's page and the dumps")
     return 0
 

@@ -24,8 +24,6 @@ import http.client
 import json
 import os
 import random
-import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,16 +31,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+import pyoxigraph as ox
 
-import pyoxigraph as ox  # noqa: E402 - the imports below come after the path to the checkout
-
-from kg.config import load_settings  # noqa: E402
-from kg.rdf.sparql_text import iri, string  # noqa: E402
-from kg.testing import free_port, stop_processes  # noqa: E402
+from kg.config import load_settings
+from kg.rdf.sparql_text import iri, string
+from kg.testing import OxigraphServer, ServerProcess, oxigraph_command, start_app_server, stop_processes
 
 QUERIES = Path(__file__).parent / "queries"
 JSON = "application/sparql-results+json"
@@ -100,63 +95,21 @@ class Stats:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def wait_for(port: int, path: str, process: subprocess.Popen, timeout: float = 120.0) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if process.poll() is not None:
-            raise SystemExit(f"server on port {port} exited with {process.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", path + "?" + urlencode({"query": "ASK {}"}), headers={"Accept": JSON})
-            if conn.getresponse().status == 200:
-                return time.monotonic() - started
-        except OSError:
-            time.sleep(0.02)
-    raise SystemExit(f"server on port {port} did not answer within {timeout:g} s")
+def start_ours(build_dir: Path, log: Path) -> ServerProcess:
+    """`python server.py` on the build (built first if stale), as it is served: every safety measure on."""
+    return start_app_server(build_dir, log, build=True, timeout=120)
 
 
-def start_ours(build_dir: Path, log: Path) -> tuple[subprocess.Popen, int, float]:
-    port = free_port()
-    env = dict(os.environ, KG_BUILD_DIR=str(build_dir))
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "server.py"), "--port", str(port)],
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    return process, port, wait_for(port, "/sparql", process)
-
-
-def start_oxigraph(build_dir: Path, workdir: Path, timeout_s: float) -> tuple[subprocess.Popen, int]:
-    command = shutil.which("oxigraph")
-    if command is None:
+def start_oxigraph(build_dir: Path, workdir: Path, timeout_s: float) -> OxigraphServer:
+    """The Oxigraph server the benchmarks compare with: the build loaded, read-only, the union as its default graph
+    (as ours), the same time limit as ours, and at the same CPU priority as ours (the tests' store servers run at a
+    lower one)."""
+    if oxigraph_command() is None:
         raise SystemExit("the `oxigraph` command is needed (pip install oxigraph)")
-    location = workdir / "oxigraph"
-    subprocess.run(
-        [command, "load", "--location", str(location), "--file", str(build_dir / "dataset.nq")],
-        check=True,
-        capture_output=True,
+    server = OxigraphServer(
+        workdir / "oxigraph", timeout_s=int(timeout_s), niceness=0, read_only=True, union_default_graph=True
     )
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            command,
-            "serve-read-only",
-            "--location",
-            str(location),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--union-default-graph",
-            "--timeout-s",
-            str(int(timeout_s)),
-        ],
-        stdout=(workdir / "oxigraph.log").open("wb"),
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    wait_for(port, "/query", process)
-    return process, port
+    return server.load(build_dir / "dataset.nq").start(timeout=120)
 
 
 def sample_parameters(dataset: Path, seed: int) -> list[str]:
@@ -346,8 +299,9 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
         work = Path(tmp)
-        ours_process, ours, startup = start_ours(build_dir, work / "server.log")
-        oxi_process, oxi = start_oxigraph(build_dir, work, settings.timeout)
+        ours_server = start_ours(build_dir, work / "server.log")
+        oxi_server = start_oxigraph(build_dir, work, settings.timeout)
+        ours, oxi, startup = ours_server.port, oxi_server.port, ours_server.started_in
         try:
             distinct = distinct_requests(sample_parameters(dataset, args.seed))
             problems = same_answers(ours, oxi, distinct)
@@ -398,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{results[('runaway', max(concurrencies))]['ours'].p99_ms:.1f} ms"
             )
         finally:
-            stop_processes(ours_process, oxi_process)
+            stop_processes(ours_server.process, oxi_server.process)
     return 0
 
 

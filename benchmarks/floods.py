@@ -27,8 +27,6 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from endpoint import QUERIES, start_ours, start_oxigraph, stop_processes
 from slow_clients import Latencies, raise_open_files
 
@@ -173,7 +171,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     raise_open_files(4096)
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from dataclasses import replace
 
     from kg.config import load_settings
@@ -194,8 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
         work = Path(tmp)
-        ours_process, ours, _ = start_ours(settings.build_dir, work / "server.log")
-        oxi_process, oxi = start_oxigraph(settings.build_dir, work, settings.timeout)
+        ours_server = start_ours(settings.build_dir, work / "server.log")
+        oxi_server = start_oxigraph(settings.build_dir, work, settings.timeout)
+        ours, oxi = ours_server.port, oxi_server.port
         try:
             # Ours first: Oxigraph goes on running abandoned queries long after their clients left.
             for row in measure(
@@ -205,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             for row in measure("oxigraph", oxi, "/query", {"sparql": "/query" + cheap}, args):
                 print(row, flush=True)
         finally:
-            stop_processes(ours_process, oxi_process)
+            stop_processes(ours_server.process, oxi_server.process)
     print("\nidle: before the flood; p50/p99/errors: during it.")
     print("target: the victim's cheap queries p99 under 100 ms with no errors; pages unaffected")
     return 0

@@ -24,10 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from kg.testing import Call, free_port, run_load
 
-from kg.testing import Call, free_port, run_load  # noqa: E402 - after the path to the checkout
+ROOT = Path(__file__).resolve().parents[1]
 
 QUERIES = ROOT / "benchmarks" / "queries"
 JSON_RESULTS = {"Accept": "application/sparql-results+json"}

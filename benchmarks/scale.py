@@ -28,17 +28,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import endpoint
+import pyoxigraph as ox
 import requests
 
+from kg.config import DEFAULT_BASE_IRI
+from kg.testing import OxigraphServer, oxigraph_command, start_app_server
+from kg.testing.virtuoso import VirtuosoServer, virtuoso_command
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT))
-
-import pyoxigraph as ox  # noqa: E402 - the imports below come after the paths to the checkout
-
-from benchmarks import endpoint  # noqa: E402
-from kg.config import DEFAULT_BASE_IRI  # noqa: E402
-from kg.testing import free_port  # noqa: E402
 
 ID = DEFAULT_BASE_IRI + "id/"
 DEF = DEFAULT_BASE_IRI + "def#"
@@ -222,8 +220,6 @@ def percentiles(values: list[float]) -> tuple[float, float]:
 
 
 def load_oxigraph(env: dict, workdir: Path) -> float | None:
-    from kg.testing import OxigraphServer, oxigraph_command
-
     if oxigraph_command() is None:
         return None
     workdir.mkdir(parents=True, exist_ok=True)
@@ -236,8 +232,6 @@ def load_oxigraph(env: dict, workdir: Path) -> float | None:
 
 
 def load_virtuoso(env: dict, workdir: Path) -> float | None:
-    from kg.testing.virtuoso import VirtuosoServer, virtuoso_command
-
     if virtuoso_command() is None:
         return None
     folder = workdir / "virtuoso"
@@ -271,17 +265,9 @@ def _timed_load(env: dict, url: str, extra: dict) -> float | None:
 
 
 def serve_and_time(env: dict, build_dir: Path, workdir: Path, n_requests: int, n_pages: int, seed: int) -> dict:
-    port = free_port()
-    log = workdir / f"server-{port}.log"
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "server.py"), "--port", str(port), "--no-build"],
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
+    server = start_app_server(build_dir, workdir / f"server-{build_dir.name}.log", env=env, timeout=600)
+    port = server.port
     try:
-        endpoint.wait_for(port, "/sparql", process, timeout=600)
         entities = endpoint.sample_parameters(build_dir / "dataset.nq", seed)
         mix = endpoint.uniquely(endpoint.mix(endpoint.distinct_requests(entities), n_requests, seed))
         endpoint.load(port, "/sparql", mix[: max(10, n_requests // 10)], 1)  # warm-up
@@ -315,11 +301,7 @@ def serve_and_time(env: dict, build_dir: Path, workdir: Path, n_requests: int, n
             "page_errors": failed,
         }
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        server.stop()
 
 
 def _page_entities(dataset: Path, n: int, seed: int) -> list[str]:
@@ -348,7 +330,7 @@ def measure(size: int, workdir: Path, args) -> dict:
         os.environ,
         KG_ROOT=str(root),
         KG_BUILD_DIR=str(build_dir),
-        PYTHONPATH=str(ROOT / "src") + os.pathsep + str(ROOT),
+        PYTHONPATH=str(ROOT / "src"),  # the builds and loads run this checkout's code, as server.py does
     )
     env.pop("KG_STORE", None)
     built = run_json(BUILD, env)

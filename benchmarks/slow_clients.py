@@ -30,8 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from endpoint import start_ours, start_oxigraph, stop_processes
 
 CHEAP_QUERY = "PREFIX jp: <https://w3id.org/jinpu-kg/def#>\nASK { ?o jp:refArea ?a } # request NNN"
@@ -207,7 +205,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     limit = raise_open_files(2 * args.slow + 4096)
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from dataclasses import replace
 
     from kg.config import load_settings
@@ -229,15 +226,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
         work = Path(tmp)
-        ours_process, ours, _ = start_ours(settings.build_dir, work / "server.log")
-        oxi_process, oxi = start_oxigraph(settings.build_dir, work, settings.timeout)
+        ours_server = start_ours(settings.build_dir, work / "server.log")
+        oxi_server = start_oxigraph(settings.build_dir, work, settings.timeout)
+        ours, oxi = ours_server.port, oxi_server.port
         try:
             for row in measure("oxigraph", oxi, {"page": "/", "sparql": ask.replace("/sparql", "/query")}, args):
                 print(row, flush=True)
             for row in measure("ours", ours, {"page": "/", "entity": "/page/jinpu", "sparql": ask}, args):
                 print(row, flush=True)
         finally:
-            stop_processes(ours_process, oxi_process)
+            stop_processes(ours_server.process, oxi_server.process)
     print(
         "\nidle: before the slow connections were opened; p50/p99/errors: while they were open; slow open: how many "
         "were open at once during the measurement (median) (dropped ones are reopened every second)."

@@ -21,8 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 import pyoxigraph as ox
 from endpoint import (
     JSON,
@@ -74,8 +72,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-dir", type=Path, help="a build to serve (default: the project's, built if stale)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from dataclasses import replace
 
     from kg.config import load_settings
@@ -96,8 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
         work = Path(tmp)
-        ours_process, ours, _ = start_ours(settings.build_dir, work / "server.log")
-        oxi_process, oxi = start_oxigraph(settings.build_dir, work, settings.timeout)
+        ours_server = start_ours(settings.build_dir, work / "server.log")
+        oxi_server = start_oxigraph(settings.build_dir, work, settings.timeout)
+        ours, oxi = ours_server.port, oxi_server.port
         try:
             for port, path in ((oxi, "/query"), (ours, "/sparql")):
                 load(port, path, numbered(distinct, "warm-up"), 4)
@@ -115,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                 results.setdefault(("cached", c), {})["ours"] = s
                 print(row("cached", "ours", c, s), flush=True)
         finally:
-            stop_processes(ours_process, oxi_process)
+            stop_processes(ours_server.process, oxi_server.process)
     print("\nours / oxigraph, never-seen texts:")
     for c in (1, 8):
         o, x = results[("unique", c)]["ours"], results[("unique", c)]["oxigraph"]

@@ -60,7 +60,8 @@ def remote_settings(oxigraph_server: OxigraphServer, build_settings: Settings) -
 # Test ids: "embedded", "remote" (Oxigraph) and "virtuoso", so that `pytest -k remote` runs every suite on the
 # Oxigraph server too and `-k virtuoso` on Virtuoso (tests/fixtures_virtuoso.py).
 # KG_TEST_BACKENDS=embedded (or =remote, =virtuoso, a comma-separated list) runs the live-server and page suites on
-# those backends only.
+# those backends only. The "remote" and "virtuoso" tests are marked `backends` too (tests/conftest.py), so that
+# `-m "not backends"` keeps the embedded ones without starting a store server.
 BACKENDS = [b for b in os.environ.get("KG_TEST_BACKENDS", "embedded,remote,virtuoso").split(",") if b.strip()]
 
 

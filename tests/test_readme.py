@@ -1,8 +1,11 @@
-"""The README keeps its promises: a two-command Quickstart, and example queries that run against the build."""
+"""The README and docs/ keep their promises: a README of one page that opens with a two-command Quickstart and
+names the quick test tier, counts that match `kg stats`, example queries (docs/example-queries.md) that run against
+the build, and links that lead somewhere."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -10,11 +13,18 @@ import pytest
 from kg.config import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = PROJECT_ROOT / "docs"
+EXAMPLE_QUERIES = (DOCS / "example-queries.md").read_text(encoding="utf-8")
+README_MAX_LINES = 200
 
 
 def example_queries() -> list[str]:
-    section = README.split("## Example queries", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```sparql\n(.*?)```", section, flags=re.DOTALL)
+    return re.findall(r"```sparql\n(.*?)```", EXAMPLE_QUERIES, flags=re.DOTALL)
+
+
+def test_readme_is_one_page() -> None:
+    assert len(README.splitlines()) <= README_MAX_LINES, "the README is one page: move the detail to docs/"
+    assert "<!-- QUICKSTART-END -->" in README
 
 
 def test_readme_opens_with_a_two_command_quickstart() -> None:
@@ -78,3 +88,40 @@ def test_readme_counts_match_kg_stats(build_settings) -> None:
     from kg.web import examples
 
     assert f"{len(examples.load_all())} example queries" in README.replace("\n", " ")
+
+
+def test_the_data_guide_says_how_the_readme_counts_are_kept() -> None:
+    guide = (DOCS / "DATA-GUIDE.md").read_text(encoding="utf-8")
+    section = guide.split("## Counts in the README", 1)[1]
+    assert "test_readme_counts_match_kg_stats" in section and "kg stats" in section
+
+
+def _quick_tier_commands(text: str) -> set[str]:
+    return set(re.findall(r'pytest -m "(\(unit[^"]*)"', text))
+
+
+def test_the_quick_tier_is_named_alike_wherever_it_is_written() -> None:
+    """The README's Development section names the quick tier; docs/development.md, tests/conftest.py (where the
+    tiers are assigned) and pyproject.toml (where they are registered) give the same expression."""
+    development = README.split("## Development", 1)[1]
+    named = _quick_tier_commands(development)
+    assert len(named) == 1, f"the README's Development section names the quick tier once: {named}"
+    for path in (DOCS / "development.md", PROJECT_ROOT / "tests" / "conftest.py", PROJECT_ROOT / "pyproject.toml"):
+        assert _quick_tier_commands(path.read_text(encoding="utf-8")) == named, path
+
+
+def _relative_links(path: Path) -> list[str]:
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.DOTALL)
+    targets = re.findall(r"\]\(([^)\s]+)\)", text)
+    return [t for t in targets if not re.match(r"[a-z]+:", t) and not t.startswith("#")]
+
+
+@pytest.mark.parametrize(
+    "page",
+    [PROJECT_ROOT / "README.md", *sorted(DOCS.glob("*.md"))],
+    ids=lambda p: p.relative_to(PROJECT_ROOT).as_posix(),
+)
+def test_every_relative_link_leads_to_a_file(page: Path) -> None:
+    """A page moved into docs/ keeps working links, and so do the pages that point at it."""
+    broken = [t for t in _relative_links(page) if not (page.parent / t.split("#", 1)[0]).exists()]
+    assert not broken, f"{page.name}: {broken}"

@@ -11,7 +11,7 @@ their configuration, pid files and logs in one run folder, and are driven only b
   requests are done it gets SIGTERM (gunicorn finishes what it has) and its slot becomes the spare.
   The balancer is told through its runtime API (a unix socket in the run folder).
 
-`python deploy/run.py --help` is the command line; the README's "Deploying" section has the layout on several machines.
+`python deploy/run.py --help` is the command line; docs/deploying.md has the layout on several machines.
 """
 
 from __future__ import annotations

@@ -42,7 +42,6 @@ class Reply:
     media_type: str = ""
     truncated: bool = False
     rows: int | None = None
-    worker_pid: int = 0
     seconds: float = 0.0
     retry_after: int = 0  # seconds, for a refusal (429 / 503)
     size: int = 0  # on the pipe: the length of the body, which follows as a message of its own
@@ -113,16 +112,15 @@ def run_job(executor, settings, prefixes: dict[str, str], job: Job) -> Reply:
             rendered.media_type,
             rendered.truncated,
             rendered.rows,
-            os.getpid(),
-            time.perf_counter() - started,
+            seconds=time.perf_counter() - started,
         )
     except QueryError as exc:
-        return Reply(False, exc.status, exc.message, worker_pid=os.getpid())
+        return Reply(False, exc.status, exc.message)
     except ExecutionError as exc:
-        return Reply(False, status_of(exc), exc.message, worker_pid=os.getpid())
+        return Reply(False, status_of(exc), exc.message)
     except Exception:  # noqa: BLE001 - a bug of ours: log it, answer without a stack trace
         traceback.print_exc(file=sys.stderr)
-        return Reply(False, 500, "Internal error while running the query.", worker_pid=os.getpid())
+        return Reply(False, 500, "Internal error while running the query.")
 
 
 def _backend_error(exc: BaseException):

@@ -1,6 +1,7 @@
-"""Real servers on free loopback ports, for the tests and the benchmarks: this app (`python server.py`) and an
-Oxigraph server, and a bounded request load on them. One home for the port, start-up, shut-down and load logic that
-both need."""
+"""Real servers on free loopback ports, for the tests and the benchmarks: this app (`start_app_server`, which runs
+`python server.py`), an Oxigraph server (`OxigraphServer`) and Virtuoso (`kg.testing.virtuoso.VirtuosoServer`), and a
+bounded request load on them. The one home of the port, start-up, shut-down and load logic that both need: neither
+tests/ nor benchmarks/ start these servers any other way."""
 
 from __future__ import annotations
 
@@ -90,6 +91,7 @@ class ServerProcess:
     port: int
     log_path: Path
     host: str = "127.0.0.1"
+    started_in: float = 0.0  # seconds from the start of the process to its first answer
 
     @property
     def url(self) -> str:
@@ -114,7 +116,8 @@ def start_app_server(
     timeout: float = 90.0,
     build: bool = False,
 ) -> ServerProcess:
-    """Start `python server.py` on the given build and wait until /sparql answers an ASK."""
+    """Start `python server.py` on the given build and wait until /sparql answers an ASK. `build=True` lets the
+    server build first if the build is stale (without it, --no-build)."""
     port = port or free_port()
     environment = {**os.environ, "KG_BUILD_DIR": str(build_dir), **(env or {})}
     command = [sys.executable, str(SERVER_SCRIPT), "--port", str(port), *([] if build else ["--no-build"]), *flags]
@@ -123,7 +126,9 @@ def start_app_server(
             command, cwd=PROJECT_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
     server = ServerProcess(process, port, log_path)
-    wait_until(lambda: answers(server.url + "/sparql?query=ASK%20%7B%7D"), process, timeout, "server.py", server.log)
+    server.started_in = wait_until(
+        lambda: answers(server.url + "/sparql?query=ASK%20%7B%7D"), process, timeout, "server.py", server.log
+    )
     return server
 
 
@@ -214,10 +219,6 @@ class OxigraphServer:
     def stop(self) -> None:
         stop_process(self.process, 10)
         self.process = None
-
-    def restart(self) -> None:
-        self.kill()
-        self.start()
 
     def settings(self, base: Settings, **overrides) -> Settings:
         """The given settings pointed at this server."""

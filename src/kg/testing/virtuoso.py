@@ -232,10 +232,6 @@ class VirtuosoServer:
         self.process = None
         (self.db / "virtuoso.lck").unlink(missing_ok=True)
 
-    def restart(self) -> None:
-        self.kill()
-        self.start()
-
     def settings(self, base: Settings, **overrides) -> Settings:
         """The given settings pointed at this server, with the loader's credentials."""
         return replace(base, store=self.query_url, store_user=self.user, store_password=self.password, **overrides)

@@ -91,11 +91,6 @@ def _char_width(c: str) -> float:
     return 0.56
 
 
-def text_width(text: str, size: float = LABEL_SIZE) -> float:
-    """Rough rendered width of a label: full-width (CJK) characters are one em, Latin ones about half."""
-    return sum(_char_width(c) for c in text) * size
-
-
 def wrap(text: str, max_width: float, size: float = LABEL_SIZE) -> list[str]:
     """The label on as many lines as it needs: Latin text breaks at spaces, Chinese anywhere. Nothing is cut."""
     budget = max_width / size
