@@ -18,11 +18,11 @@ from flask import Response, jsonify, request
 from rdflib import Graph
 from rdflib.term import Node
 
+from kg.rdf.query_text import declare_prefixes, star_order
 from kg.sparql import run_user_query
 from kg.sparql.policy import QueryError
 from kg.web import examples
 from kg.web.dataset_index import site
-from kg.web.query_text import declare_prefixes, star_order
 from kg.web.rendering import PageError, _, lang, render
 
 SELECT_FORMATS = [("json", "JSON"), ("xml", "XML"), ("csv", "CSV"), ("tsv", "TSV")]
