@@ -14,7 +14,9 @@ from rdflib.term import Node
 from kg.rdf import sparql_text as sparql_terms
 from kg.rdf import vocab
 from kg.web import charts
-from kg.web.dataset_index import Figure, Passage, Site
+from kg.web.dataset_index import Site
+from kg.web.dataset_index.figures import Figure
+from kg.web.dataset_index.passages import Passage
 from kg.web.html import Formatter, number
 from kg.web.i18n import translate
 
@@ -76,20 +78,20 @@ INBOUND_CAP = 40
 def description(s: Site, iri: URIRef) -> Graph:
     """The entity's own triples, the blank nodes (two deep) and hash IRIs under it, and labels of what it links to."""
     g = Graph()
-    for row in s.select("entity_out", x=iri):
+    for row in s.queries.select("entity_out", x=iri):
         g.add((iri, row["p"], row["o"]))
-    for row in s.select("entity_bnodes", x=iri):
+    for row in s.queries.select("entity_bnodes", x=iri):
         g.add((row["b"], row["p"], row["o"]))
     prefix = str(iri) + "#"
     for o in list(g.objects(iri, None)):
         if isinstance(o, URIRef) and str(o).startswith(prefix):
-            for row in s.select("entity_out", x=o):
+            for row in s.queries.select("entity_out", x=o):
                 g.add((o, row["p"], row["o"]))
     linked = {o for o in g.objects() if isinstance(o, URIRef)} | {p for p in g.predicates()}
     for o in linked:
         if o == iri:
             continue
-        for lang_, text in (s.labels.get(str(o)) or {}).items():
+        for lang_, text in (s.names.labels.get(str(o)) or {}).items():
             g.add((o, RDFS.label, Literal(text, lang=lang_ if lang_ != "und" else None)))
     return g
 
@@ -131,7 +133,7 @@ class FigureRow:
 
 def listing_query(s: Site, iri: URIRef) -> str:
     """A SPARQL query listing everything said about the entity, for the query page."""
-    name = " ".join(s.label(str(iri), "en").split())
+    name = " ".join(s.names.label(str(iri), "en").split())
     return (
         f"# Everything the dataset says about {name}\n"
         "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
@@ -151,15 +153,15 @@ def _sort_key(s: Site, prop: str, lang_: str) -> tuple:
     if local in ORDER:
         return (0, ORDER.index(local), "")
     if local:
-        return (1, 0, s.label(prop, lang_).lower())
-    return (2, 0, s.label(prop, lang_).lower())
+        return (1, 0, s.names.label(prop, lang_).lower())
+    return (2, 0, s.names.label(prop, lang_).lower())
 
 
 def _needles(s: Site, node: Node) -> list[str]:
     """Strings whose presence in a quote shows the quote states this value."""
     if isinstance(node, URIRef):
-        out = [v for k, v in (s.labels.get(str(node)) or {}).items() if k == "zh"]
-        out += [str(a) for a in s.alt_labels.get(str(node), []) if a.language == "zh"]
+        out = [v for k, v in (s.names.labels.get(str(node)) or {}).items() if k == "zh"]
+        out += [str(a) for a in s.names.alt_labels.get(str(node), []) if a.language == "zh"]
         return [n for n in out if len(n) >= 2]
     if isinstance(node, Literal):
         if node.datatype and str(node.datatype).endswith(("#decimal", "#double", "#integer", "#float")):
@@ -172,15 +174,15 @@ def _needles(s: Site, node: Node) -> list[str]:
 def entity_model(s: Site, f: Formatter, iri: URIRef) -> dict:
     lang_ = f.lang
     key = str(iri)
-    inferred_graph = s.graph_iri("inferred")
-    out_rows = s.select("entity_out", x=iri)
-    bnode_rows = s.select("entity_bnodes", x=iri) if any(isinstance(r["o"], BNode) for r in out_rows) else []
+    inferred_graph = s.settings.graph_iri("inferred")
+    out_rows = s.queries.select("entity_out", x=iri)
+    bnode_rows = s.queries.select("entity_bnodes", x=iri) if any(isinstance(r["o"], BNode) for r in out_rows) else []
     bnodes: dict[Node, list[tuple[Node, Node]]] = defaultdict(list)
     for row in bnode_rows:
         bnodes[row["b"]].append((row["p"], row["o"]))
 
-    sources = s.sources(key)
-    figures = s.figures_of(key)
+    sources = s.passages.sources(key)
+    figures = s.figures.of(key)
     figure_iris = {fig.iri for fig in figures}
 
     types_asserted, types_inferred = [], []
@@ -209,7 +211,9 @@ def entity_model(s: Site, f: Formatter, iri: URIRef) -> dict:
         if isinstance(o, BNode) or (isinstance(o, URIRef) and str(o).startswith(key + "#")):
             # blank nodes and hash IRIs under this one (a passage's selectors) are shown inside the statement
             pairs = (
-                bnodes.get(o, []) if isinstance(o, BNode) else [(r["p"], r["o"]) for r in s.select("entity_out", x=o)]
+                bnodes.get(o, [])
+                if isinstance(o, BNode)
+                else [(r["p"], r["o"]) for r in s.queries.select("entity_out", x=o)]
             )
             nested: dict[str, list[Node]] = defaultdict(list)
             for bp, bo in pairs:
@@ -226,13 +230,13 @@ def entity_model(s: Site, f: Formatter, iri: URIRef) -> dict:
 
     def value_key(v: Value) -> tuple:
         if isinstance(v.node, URIRef):
-            return (v.inferred, 0, s.label(str(v.node), lang_).lower())
+            return (v.inferred, 0, s.names.label(str(v.node), lang_).lower())
         return (v.inferred, 1, str(v.node))
 
     statement_groups = {p: Group(p, sorted(vals.values(), key=value_key)) for p, vals in groups.items()}
     # an inferred superproperty that only restates a subproperty's values (schema:containedInPlace beside
     # jp:locatedIn) is folded into that row as "also"
-    supers = s.superproperties
+    supers = s.ontology.superproperties
     for p, grp in list(statement_groups.items()):
         if not grp.all_inferred:
             continue
@@ -245,11 +249,11 @@ def entity_model(s: Site, f: Formatter, iri: URIRef) -> dict:
     ordered = sorted(statement_groups.values(), key=lambda grp: _sort_key(s, grp.prop, lang_))
 
     # inbound links, minus what the page already shows another way
-    inverses = s.inverses
+    inverses = s.ontology.inverses
     inbound: dict[str, list[tuple[str, bool]]] = defaultdict(list)
     seen_in: set[tuple[str, str]] = set()
     is_passage = key in s.passages
-    for row in s.select("entity_in", x=iri):
+    for row in s.queries.select("entity_in", x=iri):
         subj, p = str(row["s"]), str(row["p"])
         if (p, subj) in seen_in:
             continue
@@ -265,7 +269,7 @@ def entity_model(s: Site, f: Formatter, iri: URIRef) -> dict:
         inbound[p].append((subj, str(row["g"]) == inferred_graph))
     inbound_groups = []
     for p, subjects in inbound.items():
-        subjects.sort(key=lambda t: (t[1], s.label(t[0], lang_).lower()))
+        subjects.sort(key=lambda t: (t[1], s.names.label(t[0], lang_).lower()))
         grp = InboundGroup(p, subjects[:INBOUND_CAP], len(subjects))
         if len(subjects) > INBOUND_CAP:
             grp.more_query = "/query?" + urlencode(
@@ -281,20 +285,20 @@ def entity_model(s: Site, f: Formatter, iri: URIRef) -> dict:
         inbound_groups.append(grp)
     inbound_groups.sort(key=lambda grp: _sort_key(s, grp.prop, lang_))
 
-    names = s.labels.get(key, {})
+    names = s.names.labels.get(key, {})
     other = "zh" if lang_ == "en" else "en"
     description_text = (comments.get(lang_) or comments.get("und") or comments.get(other) or [""])[0]
-    alt = [a for a in s.alt_labels.get(key, [])]
+    alt = [a for a in s.names.alt_labels.get(key, [])]
     alt.sort(key=lambda a: (a.language != lang_, str(a)))
 
     model = {
         "iri": key,
-        "title": s.label(key, lang_),
-        "other_name": names.get(other) if names.get(other) != s.label(key, lang_) and not is_passage else None,
+        "title": s.names.label(key, lang_),
+        "other_name": names.get(other) if names.get(other) != s.names.label(key, lang_) and not is_passage else None,
         "alt_labels": alt,
         "description": description_text,
-        "types": sorted(set(types_asserted), key=lambda t: s.label(t, lang_)),
-        "inferred_types": sorted(set(types_inferred) - set(types_asserted), key=lambda t: s.label(t, lang_)),
+        "types": sorted(set(types_asserted), key=lambda t: s.names.label(t, lang_)),
+        "inferred_types": sorted(set(types_inferred) - set(types_asserted), key=lambda t: s.names.label(t, lang_)),
         "groups": ordered,
         "inbound": inbound_groups,
         "sources": sources,
@@ -305,12 +309,12 @@ def entity_model(s: Site, f: Formatter, iri: URIRef) -> dict:
         "charts": figure_charts(s, f, key, figures),
         "figure": s.figures.get(key),
         "passage": s.passages.get(key),
-        "produced": s.derived.get(key, []) if is_passage else [],
+        "produced": s.passages.derived.get(key, []) if is_passage else [],
     }
     model["figure_sections"] = figure_sections(s, model["figure_rows"])
     if model["figure"] is not None:
         fig = model["figure"]
-        model["figure_growth"] = s.growth_of.get(fig.iri, [])
+        model["figure_growth"] = s.figures.growth_of.get(fig.iri, [])
         model["figure_passages"] = sorted(
             (s.passages[p] for p in fig.passages if p in s.passages), key=lambda p: p.start
         )
@@ -325,7 +329,7 @@ def figure_rows(s: Site, figures: list[Figure]) -> list[FigureRow]:
         if fig.growth_of and fig.growth_of in shown:
             continue
         passage = next((s.passages[p] for p in fig.passages if p in s.passages), None)
-        rows.append(FigureRow(fig, s.growth_of.get(fig.iri, []), passage))
+        rows.append(FigureRow(fig, s.figures.growth_of.get(fig.iri, []), passage))
     return rows
 
 
@@ -338,7 +342,7 @@ def figure_sections(s: Site, rows: list[FigureRow]) -> list[tuple[str | None, li
         return [(None, rows)]
     sections: dict[str | None, list[FigureRow]] = {}
     for row in rows:
-        group = s.indicator_groups.get(row.fig.indicator or "")
+        group = s.ontology.indicator_groups.get(row.fig.indicator or "")
         sections.setdefault(group, []).append(row)
     return list(sections.items())
 
@@ -358,8 +362,8 @@ def figure_charts(s: Site, f: Formatter, iri: str, figures: list[Figure]) -> lis
 
     def bar_label(fig: Figure, prefer_indicator: bool) -> str:
         if prefer_indicator and fig.indicator and fig.indicator != iri:
-            return s.label(fig.indicator, lang_)
-        return s.label(fig.iri, lang_)
+            return s.names.label(fig.indicator, lang_)
+        return s.names.label(fig.iri, lang_)
 
     def make(title: str, figs: list[Figure], prefer_indicator: bool, ident: str) -> charts.Chart | None:
         bars = []
@@ -372,7 +376,7 @@ def figure_charts(s: Site, f: Formatter, iri: str, figures: list[Figure]) -> lis
                     label=bar_label(fig, prefer_indicator),
                     value=v,
                     text=f.figure_text(fig),
-                    href=s.page_url(fig.iri),
+                    href=s.urls.page(fig.iri),
                     qualifier=(fig.qualifier or "").rsplit("#", 1)[-1] or None,
                     title=fig.quote or "",
                 )
@@ -397,10 +401,10 @@ def figure_charts(s: Site, f: Formatter, iri: str, figures: list[Figure]) -> lis
             title = translate("Year-on-year growth", lang_) + translate(" (%)", lang_)
             prefer, ident = True, f"growth-{key[1]}" if key[1] else "growth"
         elif key[0] == "shares":
-            title = translate("Share of {area}", lang_, area=s.label(key[1], lang_)) + translate(" (%)", lang_)
+            title = translate("Share of {area}", lang_, area=s.names.label(key[1], lang_)) + translate(" (%)", lang_)
             prefer, ident = False, "shares-" + (s.iris.name(key[1]) or "area")
         else:
-            title = s.label(key[1], lang_) + translate(" ({unit})", lang_, unit=key[2])
+            title = s.names.label(key[1], lang_) + translate(" ({unit})", lang_, unit=key[2])
             prefer, ident = False, "indicator-" + (s.iris.name(key[1]) or "values")
         chart = make(title, figs, prefer, ident)
         if chart and len(chart.bars) >= charts.MIN_BARS:

@@ -90,7 +90,7 @@ class Table:
 
 def class_iri(s: Site, local: str) -> str:
     iri = s.iris.term_iri(local)
-    if iri is None or str(iri) not in s.classes:
+    if iri is None or str(iri) not in s.ontology.classes:
         raise PageError(404, _("Nothing here has that name."))
     return str(iri)
 
@@ -100,7 +100,7 @@ def property_counts(s: Site) -> dict[str, dict[str, int]]:
 
     def read() -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = defaultdict(dict)
-        for r in s.select("class_properties"):
+        for r in s.queries.select("class_properties"):
             out[str(r["class"])][str(r["p"])] = int(r["n"])
         return dict(out)
 
@@ -135,9 +135,9 @@ def table_for(s: Site, cls: str) -> Table:
 
 def _read_table(s: Site, cls: str) -> Table:
     columns = columns_for(s, cls)
-    rows = {str(r["s"]): Row(str(r["s"]), {}) for r in s.select("class_members", **{"class": URIRef(cls)})}
+    rows = {str(r["s"]): Row(str(r["s"]), {}) for r in s.queries.select("class_members", **{"class": URIRef(cls)})}
     for col in columns:
-        for r in s.select("class_column", **{"class": URIRef(cls), "p": URIRef(col.prop)}):
+        for r in s.queries.select("class_column", **{"class": URIRef(cls), "p": URIRef(col.prop)}):
             row = rows.get(str(r["s"]))
             if row is not None:
                 row.cells.setdefault(col.key, []).append(r["o"])
@@ -145,8 +145,8 @@ def _read_table(s: Site, cls: str) -> Table:
 
 
 def warm(s: Site) -> None:
-    for cls, n in s.class_counts.items():
-        if n and cls in s.classes:
+    for cls, n in s.ontology.class_counts.items():
+        if n and cls in s.ontology.classes:
             table_for(s, cls)
 
 
@@ -159,26 +159,26 @@ def _sort_value(s: Site, nodes: list[Node] | None, lang_: str) -> tuple:
         if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
             return (0, float(v), "")
         return (1, 0.0, collation.key(str(node)))
-    return (1, 0.0, collation.key(s.label(str(node), lang_)))
+    return (1, 0.0, collation.key(s.names.label(str(node), lang_)))
 
 
 def sorted_rows(s: Site, table: Table, sort: str, order: str, lang_: str, rows: list[Row] | None = None) -> list[Row]:
     keys = {c.key for c in table.columns}
     rows = table.rows if rows is None else rows
     if sort == "label" or sort not in keys:
-        rows = sorted(rows, key=lambda r: collation.key(s.label(r.iri, lang_)))
+        rows = sorted(rows, key=lambda r: collation.key(s.names.label(r.iri, lang_)))
     elif sort == "status":  # in the order of a project's life, not alphabetically
         rows = sorted(
             rows,
             key=lambda r: (
                 facets.status_rank(s, r.cells.get(sort)) is None,
                 facets.status_rank(s, r.cells.get(sort)) or 0,
-                collation.key(s.label(r.iri, lang_)),
+                collation.key(s.names.label(r.iri, lang_)),
             ),
         )
     else:
         rows = sorted(
-            rows, key=lambda r: (_sort_value(s, r.cells.get(sort), lang_), collation.key(s.label(r.iri, lang_)))
+            rows, key=lambda r: (_sort_value(s, r.cells.get(sort), lang_), collation.key(s.names.label(r.iri, lang_)))
         )
     if order == "desc":
         rows.reverse()
@@ -188,19 +188,19 @@ def sorted_rows(s: Site, table: Table, sort: str, order: str, lang_: str, rows: 
 def index() -> Response:
     """GET /class/: every class of the ontology with its members, as a tree."""
     s = site()
-    counts = s.class_counts
-    own = [c for c in s.classes if s.iris.local(c)]
+    counts = s.ontology.class_counts
+    own = [c for c in s.ontology.classes if s.iris.local(c)]
     children: dict[str | None, list[str]] = {}
     for c in own:
-        parents = [p for p in s.superclasses(c) if p in own]
+        parents = [p for p in s.ontology.superclasses(c) if p in own]
         for p in parents or [None]:
             children.setdefault(p, []).append(c)
     for kids in children.values():
-        kids.sort(key=lambda c: s.label(c, lang()).lower())
+        kids.sort(key=lambda c: s.names.label(c, lang()).lower())
     if request.args.get("format") == "json":
         return jsonify(
             [
-                {"iri": c, "label": s.label(c, lang()), "members": counts.get(c, 0), "page": s.page_url(c)}
+                {"iri": c, "label": s.names.label(c, lang()), "members": counts.get(c, 0), "page": s.urls.page(c)}
                 for c in sorted(own)
             ]
         )
@@ -250,9 +250,9 @@ def class_page(local: str) -> Response:
         cls=cls,
         local=local,
         definition=_definition(s, cls, f.lang),
-        superclasses=s.superclasses(cls),
-        subclasses=s.subclasses(cls),
-        counts=s.class_counts,
+        superclasses=s.ontology.superclasses(cls),
+        subclasses=s.ontology.subclasses(cls),
+        counts=s.ontology.class_counts,
         table=table,
         rows=shown,
         total=len(rows),
@@ -278,9 +278,9 @@ def filtered(s: Site, cls: str, table: Table, lang_: str) -> tuple[list[Row], li
     of = request.args.get("of")
     if of:
         iri = s.iris.entity_iri(of)
-        if iri is None or str(iri) not in s.labels:
+        if iri is None or str(iri) not in s.names.labels:
             raise PageError(400, _("of= names no entity of this dataset."))
-        mine = {fig.iri for fig in s.figures_of(str(iri))} | {str(iri)}
+        mine = {fig.iri for fig in s.figures.of(str(iri))} | {str(iri)}
         rows = [r for r in rows if r.iri in mine or any(str(n) == str(iri) for ns in r.cells.values() for n in ns)]
     try:
         return facets.apply(s, cls, rows, {k: request.args.getlist(k) for k in request.args}, lang_)
@@ -319,7 +319,7 @@ def class_note(s: Site, cls: str) -> dict | None:
 def _definition(s: Site, cls: str, lang_: str) -> str:
     texts = {}
     for p in (SKOS.definition, RDFS.comment):
-        for o in s.ontology.objects(URIRef(cls), p):
+        for o in s.ontology.graph.objects(URIRef(cls), p):
             texts.setdefault(getattr(o, "language", None) or "und", str(o))
     return texts.get(lang_) or texts.get("en") or texts.get("zh") or ""
 
@@ -337,7 +337,7 @@ def class_data(local: str, twin: str) -> Response:
         return jsonify(
             {
                 "class": cls,
-                "label": s.label(cls, lang_),
+                "label": s.names.label(cls, lang_),
                 "total": len(rows),
                 "facets": [
                     {
@@ -347,7 +347,7 @@ def class_data(local: str, twin: str) -> Response:
                             {
                                 "value": v.token,
                                 "iri": v.iri,
-                                "label": s.label(v.iri, lang_) if v.iri else v.text,
+                                "label": s.names.label(v.iri, lang_) if v.iri else v.text,
                                 "count": v.count,
                                 "selected": v.selected,
                             }
@@ -356,11 +356,13 @@ def class_data(local: str, twin: str) -> Response:
                     }
                     for fc in facet_list
                 ],
-                "columns": [{"key": c.key, "property": c.prop, "label": s.label(c.prop, lang_)} for c in table.columns],
+                "columns": [
+                    {"key": c.key, "property": c.prop, "label": s.names.label(c.prop, lang_)} for c in table.columns
+                ],
                 "rows": [
                     {
                         "iri": r.iri,
-                        "label": {"zh": s.label_in(r.iri, "zh"), "en": s.label_in(r.iri, "en")},
+                        "label": {"zh": s.names.label_in(r.iri, "zh"), "en": s.names.label_in(r.iri, "en")},
                         **{c.key: [_json_value(s, n, lang_) for n in r.cells.get(c.key, [])] for c in table.columns},
                     }
                     for r in rows
@@ -378,7 +380,7 @@ def class_data(local: str, twin: str) -> Response:
             header += [c.key, f"{c.key}_label"]
         data = []
         for r in rows:
-            line = [r.iri, s.label_in(r.iri, "zh") or "", s.label_in(r.iri, "en") or ""]
+            line = [r.iri, s.names.label_in(r.iri, "zh") or "", s.names.label_in(r.iri, "en") or ""]
             for c in table.columns:
                 line += _cell_pair(s, r.cells.get(c.key, []), lang_)
             data.append(line)
@@ -395,7 +397,7 @@ def _cell_pair(s: Site, nodes: list[Node], lang_: str) -> list[str]:
     for n in nodes:
         if isinstance(n, URIRef):
             values.append(str(n))
-            names.append(s.label(str(n), lang_))
+            names.append(s.names.label(str(n), lang_))
         elif isinstance(n, Literal) and isinstance(n.toPython(), (int, float, Decimal)):
             values.append(number(n.toPython()))
             names.append("")
@@ -407,7 +409,7 @@ def _cell_pair(s: Site, nodes: list[Node], lang_: str) -> list[str]:
 
 def _json_value(s: Site, node: Node, lang_: str) -> dict | str | float | int | bool:
     if isinstance(node, URIRef):
-        return {"iri": str(node), "label": s.label(str(node), lang_)}
+        return {"iri": str(node), "label": s.names.label(str(node), lang_)}
     if isinstance(node, Literal):
         v = node.toPython()
         if isinstance(v, Decimal):
