@@ -1,5 +1,6 @@
-"""The remote store's reading of query text: the form, and VALUES bound inside the WHERE group meaning what the
-trailing VALUES clause means (checked by running both on pyoxigraph)."""
+"""The one reading of query text: the remote store's (the form, and VALUES bound inside the WHERE group meaning what
+the trailing VALUES clause means, checked by running both on pyoxigraph) and the query page's (the prefixes a query
+uses undeclared, the order of `SELECT *` columns)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Literal, URIRef
 
-from kg.rdf.query_text import query_form, where_group_end, with_values
+from kg.rdf.query_text import (
+    declare_prefixes,
+    missing_prefixes,
+    query_form,
+    star_order,
+    visible,
+    where_group_end,
+    with_values,
+)
 from kg.rdf.sparql_text import values_clause
 
 EX = "http://example.org/"
@@ -82,3 +91,57 @@ def test_values_go_right_after_the_where_brace() -> None:
     text = with_values(query, {"x": URIRef(EX + "a"), "o": Literal("v", lang="zh")})
     assert text.startswith(f'CONSTRUCT {{ ?x <{EX}q> ?o }} WHERE {{\nVALUES (?x ?o) {{ (<{EX}a> "v"@zh) }}')
     assert with_values(query, {}) == query
+
+
+KNOWN = {"ex": "http://example.org/", "jp": "https://w3id.org/jinpu-kg/def#", "": "https://w3id.org/jinpu-kg/id/"}
+
+
+@pytest.mark.parametrize(
+    ("query", "missing"),
+    [
+        ("SELECT * WHERE { ?s a jp:Project ; ex:p ?o }", ["jp", "ex"]),
+        ("PREFIX jp: <x:> SELECT * WHERE { ?s a jp:Project ; ex:p ?o }", ["ex"]),
+        ("prefix ex: <x:> prefix jp: <y:> ASK { ?s jp:p ex:o }", []),
+        ("SELECT * WHERE { :jinpu ?p ?o }", [""]),
+        ("SELECT * WHERE { ?s foaf:name ?o }", []),  # not a known prefix: left to the endpoint's error
+        # inside comments, strings and IRIs nothing is a prefixed name
+        ('SELECT * WHERE { ?s ?p "jp:x" . ?s <ex:y> ?o } # ex:z', []),
+        ('SELECT * WHERE { ?s ?p """a \\""" jp:x""" . ?s ex:y ?o }', ["ex"]),  # an escaped quote in a long string
+        ("SELECT * WHERE { ?s ?p ex:a.b }", ["ex"]),
+        ("SELECT * WHERE { ?s ?p 1.5e3 . ?s ?jp ?o }", []),  # a variable is not a prefix
+    ],
+)
+def test_prefixes_a_query_uses_undeclared(query: str, missing: list[str]) -> None:
+    assert list(missing_prefixes(query, KNOWN)) == missing
+
+
+def test_declared_prefixes_go_first() -> None:
+    text, added = declare_prefixes("SELECT * WHERE { ?s a jp:Project }", KNOWN)
+    assert added == ["jp"] and text.startswith("PREFIX jp: <https://w3id.org/jinpu-kg/def#>\nSELECT")
+    assert declare_prefixes("ASK { }", KNOWN) == ("ASK { }", [])
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "order"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o }", ["o", "p", "s"], ["s", "p", "o"]),
+        ("SELECT DISTINCT * WHERE { $b ?a ?c }", ["a", "b", "c"], ["b", "a", "c"]),
+        ("SELECT ?o ?s WHERE { ?s ?p ?o }", ["o", "s"], ["o", "s"]),  # a projection keeps its own order
+        ('SELECT * WHERE { ?z ?p "?a" . ?a ?p ?y } # ?y', ["a", "p", "y", "z"], ["z", "p", "a", "y"]),
+        ("SELECT * WHERE { ?s ?p ?o }", ["s", "extra", "o"], ["s", "o", "extra"]),
+    ],
+)
+def test_select_star_columns_in_the_order_of_the_query(query: str, variables: list[str], order: list[str]) -> None:
+    assert star_order(query, variables) == order
+
+
+@pytest.mark.parametrize(
+    ("query", "seen"),
+    [
+        ('ASK { ?s ?p "a # b" } # c', "ASK { ?s ?p         }    "),
+        ("SELECT <x:y> '''q\n''' ?z", "SELECT                ?z"),
+        ('"open', '"open'),  # an unterminated string hides nothing
+    ],
+)
+def test_comments_strings_and_iris_are_blanked_in_place(query: str, seen: str) -> None:
+    assert visible(query) == seen

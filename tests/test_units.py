@@ -19,6 +19,7 @@ from kg.store.base import BackendUnavailable, BadResponse, ExecutionError, Query
 from kg.web.html import number
 from kg.web.i18n import markup, translate
 from kg.web.iris import IriMap
+from kg.web.models.class_table import PAGE_SIZE, TableError, page_of
 
 BASE = "https://w3id.org/jinpu-kg/"
 
@@ -61,6 +62,29 @@ def test_written_numbers(written: str, value: Decimal | None) -> None:
 )
 def test_number_formatting(value, group: bool, text: str) -> None:
     assert number(value, group=group) == text
+
+
+@pytest.mark.parametrize(
+    ("rows", "page", "shown", "pages"),
+    [
+        (0, 1, 0, 1),  # an empty table still has its first page
+        (PAGE_SIZE, 1, PAGE_SIZE, 1),
+        (PAGE_SIZE + 1, 1, PAGE_SIZE, 2),
+        (PAGE_SIZE + 1, 2, 1, 2),
+        (250, 3, 50, 3),
+    ],
+)
+def test_class_table_paging(rows: int, page: int, shown: int, pages: int) -> None:
+    on_page, count = page_of(list(range(rows)), page)
+    assert (len(on_page), count) == (shown, pages)
+    assert on_page[:1] == [(page - 1) * PAGE_SIZE][: len(on_page)]
+
+
+@pytest.mark.parametrize(("rows", "page"), [(0, 2), (PAGE_SIZE, 2), (250, 4)])
+def test_class_table_paging_past_the_end(rows: int, page: int) -> None:
+    with pytest.raises(TableError) as info:
+        page_of(list(range(rows)), page)
+    assert info.value.status == 404 and "only" in str(info.value)
 
 
 IRIS = IriMap(BASE)

@@ -85,11 +85,11 @@ def test_inferred_statements_come_from_the_inferred_graph(web_app, web_client):
     with web_app.app_context():
         s = site()
         rows = s.store.select(
-            f"SELECT ?o WHERE {{ GRAPH <{s.graph_iri('inferred')}> {{ ?x <{s.iris.def_ns}locatedIn> ?o }} }}",
+            f"SELECT ?o WHERE {{ GRAPH <{s.settings.graph_iri('inferred')}> {{ ?x <{s.iris.def_ns}locatedIn> ?o }} }}",
             {"x": URIRef(JINPU)},
         )
         inferred = {str(r["o"]) for r in rows}
-        label = s.label(BASE + "id/liaoning", "en")
+        label = s.names.label(BASE + "id/liaoning", "en")
     assert BASE + "id/liaoning" in inferred
     body = text(web_client.get("/page/jinpu?lang=en"))
     assert re.search(r'<li class="inferred">\s*<a href="/page/liaoning"[^>]*>' + re.escape(label), body)
@@ -132,11 +132,11 @@ def test_a_figure_page_quotes_the_figure_first_with_its_number(web_app, web_clie
 def test_passage_page_links_back_to_the_reader_and_lists_what_it_produced(web_app, web_client):
     with web_app.app_context():
         s = site()
-        passage = next(p for p in s.passages.values() if s.derived.get(p.iri))
-        produced = s.derived[passage.iri][0]
+        passage = next(p for p in s.passages.values() if s.passages.derived.get(p.iri))
+        produced = s.passages.derived[passage.iri][0]
     body = text(web_client.get(f"/page/{passage.name}"))
     assert f'href="/report#{passage.name}"' in body
-    assert f'href="{s.page_url(produced)}"' in body
+    assert f'href="{s.urls.page(produced)}"' in body
 
 
 def test_indicator_and_industry_group_pages_have_figures(web_client):
@@ -194,7 +194,7 @@ def test_class_page_lists_members_with_key_attributes(web_app, web_client, local
     body = text(resp)
     assert resp.status_code == 200
     with web_app.app_context():
-        members = site().class_counts.get(BASE + "def#" + local, 0)
+        members = site().ontology.class_counts.get(BASE + "def#" + local, 0)
     assert members > 0
     assert body.count("<tr>") >= min(members, 100)
     assert "sort=label" in body
@@ -263,14 +263,14 @@ def test_report_highlights_every_passage_and_links_what_it_produced(web_app, web
     with web_app.app_context():
         s = site()
         passages = list(s.passages.values())
-        some = next(p for p in passages if s.derived.get(p.iri))
-        produced = s.derived[some.iri][0]
+        some = next(p for p in passages if s.passages.derived.get(p.iri))
+        produced = s.passages.derived[some.iri][0]
     for p in passages:
         assert f'id="{p.name}"' in body
     assert body.count('<mark class="hl') >= len(passages) // 2
     note = body[body.index(f'id="n-{some.name}"') :]
     note = note[: note.index("</li>")]
-    assert f'href="{s.page_url(produced)}"' in note
+    assert f'href="{s.urls.page(produced)}"' in note
 
 
 def test_report_text_is_the_source_verbatim(web_app, web_client):

@@ -17,12 +17,12 @@ def test_tables_are_read_again_when_the_store_version_changes(web_app: Flask, mo
         first = site()
         assert first.version == "build-1"
         assert site() is first  # same data: the tables are kept
-        labels = first.labels
+        labels = first.names.labels
         assert labels
         current["version"] = "build-2"
         second = site()
         assert second is not first and second.version == "build-2"
-        assert second.labels == labels  # read again from the store (same data here)
+        assert second.names.labels == labels  # read again from the store (same data here)
 
 
 @pytest.mark.parametrize("path", ["/", "/class/Observation", "/page/jinpu"])

@@ -521,7 +521,7 @@ def test_search_finds_quotes_through_their_english_translation(web_app, web_clie
         passage = s.passages[s.figures[BASE + "id/obs-gdp-2021"].passages[0]]
         fig = s.figures[BASE + "id/obs-gdp-2021"]
         names = " ".join(
-            " ".join(s.labels.get(i or "", {}).values()) for i in (fig.iri, fig.indicator, fig.area)
+            " ".join(s.names.labels.get(i or "", {}).values()) for i in (fig.iri, fig.indicator, fig.area)
         ).lower()
     if not passage.translation:
         pytest.skip("the data give no translation of this passage")

@@ -14,7 +14,8 @@ from rdflib.term import Node
 
 from kg.rdf.figures import phrase_as_written
 from kg.web import quotes
-from kg.web.dataset_index import Figure, Site
+from kg.web.dataset_index import Site
+from kg.web.dataset_index.figures import Figure
 from kg.web.i18n import UNIT_ZH, translate
 
 NUMERIC = {
@@ -75,7 +76,7 @@ class Formatter:
         return translate(text, self.lang, **values)
 
     def label(self, iri: str) -> str:
-        return self.site.label(str(iri), self.lang)
+        return self.site.names.label(str(iri), self.lang)
 
     def link(self, iri: str | URIRef, text: str | None = None, cls: str = "") -> Markup:
         """A link to the IRI's page, shown by its label (never the raw IRI when a label exists)."""
@@ -87,7 +88,7 @@ class Formatter:
             if hit is not None:
                 return hit
         label = text if text is not None else self.label(iri)
-        url = self.site.page_url(iri)
+        url = self.site.urls.page(iri)
         css = f' class="{escape(cls)}"' if cls else ""
         if url is None:
             out = Markup(f'<a href="{escape(iri)}" title="{escape(iri)}" rel="external"{css}>{escape(label)}</a>')
@@ -179,7 +180,7 @@ class Formatter:
         unit = fig.norm_unit or ""
         if unit.endswith(("unit-ratio", "unit-times", "unit-rank")):
             return ""
-        notation = self.site.notations.get(unit)
+        notation = self.site.ontology.notations.get(unit)
         text = humanize(fig.norm_value, notation, self.lang)
         as_written = f"{fig.written or number(fig.value)}{fig.unit or ''}"
         return "" if text.replace(" ", "") == as_written.replace(" ", "") else text  # 2529亿元 says it already
@@ -211,7 +212,7 @@ class Formatter:
         if _kind(fig) != "Multiple" or not fig.kind:
             return Markup("")
         return Markup('<a class="note-ref" href="{}" title="{}">{}</a>').format(
-            self.site.page_url(fig.kind), self._("How to read 增长N倍"), self._("note")
+            self.site.urls.page(fig.kind), self._("How to read 增长N倍"), self._("note")
         )
 
     def as_written(self, fig: Figure) -> str:

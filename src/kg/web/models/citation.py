@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from kg.web.dataset_index import Passage, Site
+from kg.web.dataset_index import Site
+from kg.web.dataset_index.passages import Passage
 from kg.web.i18n import translate
 
 PUBLISHER = "Jinpu KG"  # the dataset's own name, as the citing item's container
@@ -158,7 +159,7 @@ def today() -> date:
 def citation(s: Site, iri: str, lang: str, accessed: date) -> Citation:
     passage = s.passages.get(iri)
     if passage is None:
-        sources = s.sources(iri)
+        sources = s.passages.sources(iri)
         passage = sources[0] if sources else None
     quote, translation = (passage.exact, passage.translation) if passage else (None, None)
     figure = s.figures.get(iri)
@@ -166,20 +167,20 @@ def citation(s: Site, iri: str, lang: str, accessed: date) -> Citation:
         quote = figure.quote
         fragments = sorted((s.passages[p] for p in figure.passages if p in s.passages), key=lambda p: p.start)
         translation = " … ".join(p.translation for p in fragments if p.translation) or None
-    report = s.report
-    report_facts = s.report_facts
+    report = s.report.iri
+    report_facts = s.report.facts
     name = s.iris.name(iri) or iri.rsplit("/", 1)[-1]
     return Citation(
         name=name,
         iri=iri,
-        title=s.label(iri, lang),
-        title_zh=s.label_in(iri, "zh") if iri not in s.passages else None,
-        title_en=s.label_in(iri, "en") if iri not in s.passages else None,
+        title=s.names.label(iri, lang),
+        title_zh=s.names.label_in(iri, "zh") if iri not in s.passages else None,
+        title_en=s.names.label_in(iri, "en") if iri not in s.passages else None,
         quote=quote,
         translation=translation,
         passage=passage,
-        report_title_zh=s.label_in(report, "zh") if report else None,
-        report_title_en=s.label_in(report, "en") if report else None,
+        report_title_zh=s.names.label_in(report, "zh") if report else None,
+        report_title_en=s.names.label_in(report, "en") if report else None,
         published=report_facts.get("published"),
         report_language=report_facts.get("language"),
         accessed=accessed,

@@ -14,7 +14,9 @@ from rdflib.term import Node
 from kg.rdf import sparql_text as sparql_terms
 from kg.rdf import vocab
 from kg.web import charts
-from kg.web.dataset_index import Figure, Passage, Site
+from kg.web.dataset_index import Site
+from kg.web.dataset_index.figures import Figure
+from kg.web.dataset_index.passages import Passage
 from kg.web.html import Formatter, number
 from kg.web.i18n import translate
 
@@ -76,20 +78,20 @@ INBOUND_CAP = 40
 def description(s: Site, iri: URIRef) -> Graph:
     """The entity's own triples, the blank nodes (two deep) and hash IRIs under it, and labels of what it links to."""
     g = Graph()
-    for row in s.select("entity_out", x=iri):
+    for row in s.queries.select("entity_out", x=iri):
         g.add((iri, row["p"], row["o"]))
-    for row in s.select("entity_bnodes", x=iri):
+    for row in s.queries.select("entity_bnodes", x=iri):
         g.add((row["b"], row["p"], row["o"]))
     prefix = str(iri) + "#"
     for o in list(g.objects(iri, None)):
         if isinstance(o, URIRef) and str(o).startswith(prefix):
-            for row in s.select("entity_out", x=o):
+            for row in s.queries.select("entity_out", x=o):
                 g.add((o, row["p"], row["o"]))
     linked = {o for o in g.objects() if isinstance(o, URIRef)} | {p for p in g.predicates()}
     for o in linked:
         if o == iri:
             continue
-        for lang_, text in (s.labels.get(str(o)) or {}).items():
+        for lang_, text in (s.names.labels.get(str(o)) or {}).items():
             g.add((o, RDFS.label, Literal(text, lang=lang_ if lang_ != "und" else None)))
     return g
 
@@ -131,7 +133,7 @@ class FigureRow:
 
 def listing_query(s: Site, iri: URIRef) -> str:
     """A SPARQL query listing everything said about the entity, for the query page."""
-    name = " ".join(s.label(str(iri), "en").split())
+    name = " ".join(s.names.label(str(iri), "en").split())
     return (
         f"# Everything the dataset says about {name}\n"
         "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
@@ -151,15 +153,15 @@ def _sort_key(s: Site, prop: str, lang_: str) -> tuple:
     if local in ORDER:
         return (0, ORDER.index(local), "")
     if local:
-        return (1, 0, s.label(prop, lang_).lower())
-    return (2, 0, s.label(prop, lang_).lower())
+        return (1, 0, s.names.label(prop, lang_).lower())
+    return (2, 0, s.names.label(prop, lang_).lower())
 
 
 def _needles(s: Site, node: Node) -> list[str]:
     """Strings whose presence in a quote shows the quote states this value."""
     if isinstance(node, URIRef):
-        out = [v for k, v in (s.labels.get(str(node)) or {}).items() if k == "zh"]
-        out += [str(a) for a in s.alt_labels.get(str(node), []) if a.language == "zh"]
+        out = [v for k, v in (s.names.labels.get(str(node)) or {}).items() if k == "zh"]
+        out += [str(a) for a in s.names.alt_labels.get(str(node), []) if a.language == "zh"]
         return [n for n in out if len(n) >= 2]
     if isinstance(node, Literal):
         if node.datatype and str(node.datatype).endswith(("#decimal", "#double", "#integer", "#float")):
@@ -169,70 +171,98 @@ def _needles(s: Site, node: Node) -> list[str]:
     return []
 
 
-def entity_model(s: Site, f: Formatter, iri: URIRef) -> dict:
-    lang_ = f.lang
-    key = str(iri)
-    inferred_graph = s.graph_iri("inferred")
-    out_rows = s.select("entity_out", x=iri)
-    bnode_rows = s.select("entity_bnodes", x=iri) if any(isinstance(r["o"], BNode) for r in out_rows) else []
+@dataclass
+class Statements:
+    """What the entity says about itself, sorted into what the page header, the statement rows and the inbound
+    links each need."""
+
+    types_asserted: list[str] = field(default_factory=list)
+    types_inferred: list[str] = field(default_factory=list)
+    comments: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # language -> texts
+    values: dict[str, dict[Node, Value]] = field(default_factory=lambda: defaultdict(dict))  # property -> values
+    outgoing: set[tuple[str, str]] = field(default_factory=set)  # (property, object) as strings
+
+
+def _outgoing(s: Site, iri: URIRef) -> tuple[list[dict[str, Node]], dict[Node, list[tuple[Node, Node]]]]:
+    """The entity's own statements (with the graph each stands in), and its blank nodes' statements."""
+    out_rows = s.queries.select("entity_out", x=iri)
+    bnode_rows = s.queries.select("entity_bnodes", x=iri) if any(isinstance(r["o"], BNode) for r in out_rows) else []
     bnodes: dict[Node, list[tuple[Node, Node]]] = defaultdict(list)
     for row in bnode_rows:
         bnodes[row["b"]].append((row["p"], row["o"]))
+    return out_rows, bnodes
 
-    sources = s.sources(key)
-    figures = s.figures_of(key)
-    figure_iris = {fig.iri for fig in figures}
 
-    types_asserted, types_inferred = [], []
-    comments: dict[str, list[str]] = defaultdict(list)
-    groups: dict[str, dict[Node, Value]] = defaultdict(dict)
-    outgoing: set[tuple[str, str]] = set()
+def _statements(
+    s: Site,
+    key: str,
+    out_rows: list[dict[str, Node]],
+    bnodes,
+    sources: list[Passage],
+    figure_iris: set[str],
+    lang_: str,
+) -> Statements:
+    """Sort the entity's statements: types, comments, header properties, and the values shown in rows (minus the
+    links to figures an inference added: the figures table shows them)."""
+    inferred_graph = s.settings.graph_iri("inferred")
+    st = Statements()
     for row in out_rows:
         p, o, graph = str(row["p"]), row["o"], str(row["g"])
         inferred = graph == inferred_graph
-        outgoing.add((p, str(o)))
+        st.outgoing.add((p, str(o)))
         if p == str(RDF.type):
-            (types_inferred if inferred else types_asserted).append(str(o))
+            (st.types_inferred if inferred else st.types_asserted).append(str(o))
             continue
         if p in (str(RDFS.comment), str(SKOS.definition)) and isinstance(o, Literal):
-            comments[o.language or "und"].append(str(o))
+            st.comments[o.language or "und"].append(str(o))
             continue
         if p in HEADER_PROPERTIES:
             continue
         if inferred and str(o) in figure_iris:  # jp:hasFigure and the like: the figures table shows them
             continue
-        existing = groups[p].get(o)
+        existing = st.values[p].get(o)
         if existing is not None:
             existing.inferred = existing.inferred and inferred
             continue
-        value = Value(o, inferred)
-        if isinstance(o, BNode) or (isinstance(o, URIRef) and str(o).startswith(key + "#")):
-            # blank nodes and hash IRIs under this one (a passage's selectors) are shown inside the statement
-            pairs = (
-                bnodes.get(o, []) if isinstance(o, BNode) else [(r["p"], r["o"]) for r in s.select("entity_out", x=o)]
-            )
-            nested: dict[str, list[Node]] = defaultdict(list)
-            for bp, bo in pairs:
-                nested[str(bp)].append(bo)
-            value.nested = sorted(nested.items(), key=lambda kv: _sort_key(s, kv[0], lang_))
-            if isinstance(o, URIRef):
-                value.anchor = str(o).split("#", 1)[1]
-        if not inferred:
-            for needle in _needles(s, o):
-                value.refs += [
-                    i for i, passage in enumerate(sources, 1) if needle in passage.exact and i not in value.refs
-                ]
-        groups[p][o] = value
+        st.values[p][o] = _value(s, key, o, inferred, bnodes, sources, lang_)
+    return st
+
+
+def _value(s: Site, key: str, o: Node, inferred: bool, bnodes, sources: list[Passage], lang_: str) -> Value:
+    """One value of a statement, with the statements of a blank node or hash IRI under the entity shown inside it,
+    and (for an asserted value) the numbers of the quotes that state it."""
+    value = Value(o, inferred)
+    if isinstance(o, BNode) or (isinstance(o, URIRef) and str(o).startswith(key + "#")):
+        # blank nodes and hash IRIs under this one (a passage's selectors) are shown inside the statement
+        pairs = (
+            bnodes.get(o, [])
+            if isinstance(o, BNode)
+            else [(r["p"], r["o"]) for r in s.queries.select("entity_out", x=o)]
+        )
+        nested: dict[str, list[Node]] = defaultdict(list)
+        for bp, bo in pairs:
+            nested[str(bp)].append(bo)
+        value.nested = sorted(nested.items(), key=lambda kv: _sort_key(s, kv[0], lang_))
+        if isinstance(o, URIRef):
+            value.anchor = str(o).split("#", 1)[1]
+    if not inferred:
+        for needle in _needles(s, o):
+            value.refs += [i for i, passage in enumerate(sources, 1) if needle in passage.exact and i not in value.refs]
+    return value
+
+
+def _statement_groups(s: Site, values: dict[str, dict[Node, Value]], lang_: str) -> list[Group]:
+    """The statement rows in page order, each property's values sorted (asserted first)."""
 
     def value_key(v: Value) -> tuple:
         if isinstance(v.node, URIRef):
-            return (v.inferred, 0, s.label(str(v.node), lang_).lower())
+            return (v.inferred, 0, s.names.label(str(v.node), lang_).lower())
         return (v.inferred, 1, str(v.node))
 
-    statement_groups = {p: Group(p, sorted(vals.values(), key=value_key)) for p, vals in groups.items()}
+    statement_groups = {p: Group(p, sorted(vals.values(), key=value_key)) for p, vals in values.items()}
     # an inferred superproperty that only restates a subproperty's values (schema:containedInPlace beside
     # jp:locatedIn) is folded into that row as "also"
-    supers = s.superproperties
+    supers = s.ontology.superproperties
     for p, grp in list(statement_groups.items()):
         if not grp.all_inferred:
             continue
@@ -242,14 +272,21 @@ def entity_model(s: Site, f: Formatter, iri: URIRef) -> dict:
                 other.also.append(p)
                 del statement_groups[p]
                 break
-    ordered = sorted(statement_groups.values(), key=lambda grp: _sort_key(s, grp.prop, lang_))
+    return sorted(statement_groups.values(), key=lambda grp: _sort_key(s, grp.prop, lang_))
 
-    # inbound links, minus what the page already shows another way
-    inverses = s.inverses
+
+def _inbound_groups(
+    s: Site, iri: URIRef, figure_iris: set[str], outgoing: set[tuple[str, str]], lang_: str
+) -> list[InboundGroup]:
+    """Inbound links, minus what the page already shows another way (figures, inverses of its own statements, the
+    passage a thing was derived from, its own hash IRIs); at most INBOUND_CAP per property, with a query for all."""
+    key = str(iri)
+    inferred_graph = s.settings.graph_iri("inferred")
+    inverses = s.ontology.inverses
     inbound: dict[str, list[tuple[str, bool]]] = defaultdict(list)
     seen_in: set[tuple[str, str]] = set()
     is_passage = key in s.passages
-    for row in s.select("entity_in", x=iri):
+    for row in s.queries.select("entity_in", x=iri):
         subj, p = str(row["s"]), str(row["p"])
         if (p, subj) in seen_in:
             continue
@@ -265,38 +302,65 @@ def entity_model(s: Site, f: Formatter, iri: URIRef) -> dict:
         inbound[p].append((subj, str(row["g"]) == inferred_graph))
     inbound_groups = []
     for p, subjects in inbound.items():
-        subjects.sort(key=lambda t: (t[1], s.label(t[0], lang_).lower()))
+        subjects.sort(key=lambda t: (t[1], s.names.label(t[0], lang_).lower()))
         grp = InboundGroup(p, subjects[:INBOUND_CAP], len(subjects))
         if len(subjects) > INBOUND_CAP:
-            grp.more_query = "/query?" + urlencode(
-                {
-                    "query": (
-                        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-                        f"SELECT ?subject ?label WHERE {{\n  ?subject {sparql_terms.iri(p)} {sparql_terms.iri(key)} .\n"
-                        f'  OPTIONAL {{ ?subject rdfs:label ?label FILTER(LANG(?label) = "{lang_}") }}\n}}\n'
-                        "ORDER BY ?label"
-                    )
-                }
-            )
+            grp.more_query = _inbound_query(p, key, lang_)
         inbound_groups.append(grp)
     inbound_groups.sort(key=lambda grp: _sort_key(s, grp.prop, lang_))
+    return inbound_groups
 
-    names = s.labels.get(key, {})
+
+def _inbound_query(prop: str, key: str, lang_: str) -> str:
+    """The query page's URL for every subject linking to the entity by the property."""
+    return "/query?" + urlencode(
+        {
+            "query": (
+                "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+                f"SELECT ?subject ?label WHERE {{\n  ?subject {sparql_terms.iri(prop)} {sparql_terms.iri(key)} .\n"
+                f'  OPTIONAL {{ ?subject rdfs:label ?label FILTER(LANG(?label) = "{lang_}") }}\n}}\n'
+                "ORDER BY ?label"
+            )
+        }
+    )
+
+
+def _header(s: Site, key: str, st: Statements, lang_: str, is_passage: bool) -> dict:
+    """The page head: the name, the name in the other language, alternative names, the description and types."""
+    names = s.names.labels.get(key, {})
     other = "zh" if lang_ == "en" else "en"
+    comments = st.comments
     description_text = (comments.get(lang_) or comments.get("und") or comments.get(other) or [""])[0]
-    alt = [a for a in s.alt_labels.get(key, [])]
+    alt = [a for a in s.names.alt_labels.get(key, [])]
     alt.sort(key=lambda a: (a.language != lang_, str(a)))
-
-    model = {
+    title = s.names.label(key, lang_)
+    return {
         "iri": key,
-        "title": s.label(key, lang_),
-        "other_name": names.get(other) if names.get(other) != s.label(key, lang_) and not is_passage else None,
+        "title": title,
+        "other_name": names.get(other) if names.get(other) != title and not is_passage else None,
         "alt_labels": alt,
         "description": description_text,
-        "types": sorted(set(types_asserted), key=lambda t: s.label(t, lang_)),
-        "inferred_types": sorted(set(types_inferred) - set(types_asserted), key=lambda t: s.label(t, lang_)),
-        "groups": ordered,
-        "inbound": inbound_groups,
+        "types": sorted(set(st.types_asserted), key=lambda t: s.names.label(t, lang_)),
+        "inferred_types": sorted(
+            set(st.types_inferred) - set(st.types_asserted), key=lambda t: s.names.label(t, lang_)
+        ),
+    }
+
+
+def entity_model(s: Site, f: Formatter, iri: URIRef) -> dict:
+    """Everything the entity page shows, in the order a reader meets it."""
+    lang_ = f.lang
+    key = str(iri)
+    out_rows, bnodes = _outgoing(s, iri)
+    sources = s.passages.sources(key)
+    figures = s.figures.of(key)
+    figure_iris = {fig.iri for fig in figures}
+    st = _statements(s, key, out_rows, bnodes, sources, figure_iris, lang_)
+    is_passage = key in s.passages
+    model = {
+        **_header(s, key, st, lang_, is_passage),
+        "groups": _statement_groups(s, st.values, lang_),
+        "inbound": _inbound_groups(s, iri, figure_iris, st.outgoing, lang_),
         "sources": sources,
         "figure_rows": figure_rows(s, figures),
         "figure_count": len(figures),
@@ -305,12 +369,12 @@ def entity_model(s: Site, f: Formatter, iri: URIRef) -> dict:
         "charts": figure_charts(s, f, key, figures),
         "figure": s.figures.get(key),
         "passage": s.passages.get(key),
-        "produced": s.derived.get(key, []) if is_passage else [],
+        "produced": s.passages.derived.get(key, []) if is_passage else [],
     }
     model["figure_sections"] = figure_sections(s, model["figure_rows"])
     if model["figure"] is not None:
         fig = model["figure"]
-        model["figure_growth"] = s.growth_of.get(fig.iri, [])
+        model["figure_growth"] = s.figures.growth_of.get(fig.iri, [])
         model["figure_passages"] = sorted(
             (s.passages[p] for p in fig.passages if p in s.passages), key=lambda p: p.start
         )
@@ -325,7 +389,7 @@ def figure_rows(s: Site, figures: list[Figure]) -> list[FigureRow]:
         if fig.growth_of and fig.growth_of in shown:
             continue
         passage = next((s.passages[p] for p in fig.passages if p in s.passages), None)
-        rows.append(FigureRow(fig, s.growth_of.get(fig.iri, []), passage))
+        rows.append(FigureRow(fig, s.figures.growth_of.get(fig.iri, []), passage))
     return rows
 
 
@@ -338,7 +402,7 @@ def figure_sections(s: Site, rows: list[FigureRow]) -> list[tuple[str | None, li
         return [(None, rows)]
     sections: dict[str | None, list[FigureRow]] = {}
     for row in rows:
-        group = s.indicator_groups.get(row.fig.indicator or "")
+        group = s.ontology.indicator_groups.get(row.fig.indicator or "")
         sections.setdefault(group, []).append(row)
     return list(sections.items())
 
@@ -358,8 +422,8 @@ def figure_charts(s: Site, f: Formatter, iri: str, figures: list[Figure]) -> lis
 
     def bar_label(fig: Figure, prefer_indicator: bool) -> str:
         if prefer_indicator and fig.indicator and fig.indicator != iri:
-            return s.label(fig.indicator, lang_)
-        return s.label(fig.iri, lang_)
+            return s.names.label(fig.indicator, lang_)
+        return s.names.label(fig.iri, lang_)
 
     def make(title: str, figs: list[Figure], prefer_indicator: bool, ident: str) -> charts.Chart | None:
         bars = []
@@ -372,7 +436,7 @@ def figure_charts(s: Site, f: Formatter, iri: str, figures: list[Figure]) -> lis
                     label=bar_label(fig, prefer_indicator),
                     value=v,
                     text=f.figure_text(fig),
-                    href=s.page_url(fig.iri),
+                    href=s.urls.page(fig.iri),
                     qualifier=(fig.qualifier or "").rsplit("#", 1)[-1] or None,
                     title=fig.quote or "",
                 )
@@ -397,10 +461,10 @@ def figure_charts(s: Site, f: Formatter, iri: str, figures: list[Figure]) -> lis
             title = translate("Year-on-year growth", lang_) + translate(" (%)", lang_)
             prefer, ident = True, f"growth-{key[1]}" if key[1] else "growth"
         elif key[0] == "shares":
-            title = translate("Share of {area}", lang_, area=s.label(key[1], lang_)) + translate(" (%)", lang_)
+            title = translate("Share of {area}", lang_, area=s.names.label(key[1], lang_)) + translate(" (%)", lang_)
             prefer, ident = False, "shares-" + (s.iris.name(key[1]) or "area")
         else:
-            title = s.label(key[1], lang_) + translate(" ({unit})", lang_, unit=key[2])
+            title = s.names.label(key[1], lang_) + translate(" ({unit})", lang_, unit=key[2])
             prefer, ident = False, "indicator-" + (s.iris.name(key[1]) or "values")
         chart = make(title, figs, prefer, ident)
         if chart and len(chart.bars) >= charts.MIN_BARS:

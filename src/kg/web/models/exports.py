@@ -15,7 +15,8 @@ from decimal import Decimal
 
 from flask import Response
 
-from kg.web.dataset_index import Figure, Site
+from kg.web.dataset_index import Site
+from kg.web.dataset_index.figures import Figure
 from kg.web.html import Formatter
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -70,7 +71,7 @@ def figure_table(s: Site, figures: list[Figure], lang: str, host: str) -> tuple[
     fmt = Formatter(s, lang)
 
     def label(iri: str | None) -> str:
-        return s.label(iri, lang) if iri else ""
+        return s.names.label(iri, lang) if iri else ""
 
     rows = []
     for f in figures:

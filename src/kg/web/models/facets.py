@@ -80,7 +80,7 @@ def _cells(key: str) -> Callable[[Site, object], Iterable[tuple[str, str | None,
 
 
 def _types(s: Site, row) -> Iterable[tuple[str, str | None, str]]:
-    return [token(s, URIRef(t)) for t in s.types.get(row.iri, []) if s.iris.local(t)]
+    return [token(s, URIRef(t)) for t in s.names.types.get(row.iri, []) if s.iris.local(t)]
 
 
 def _figure(get: Callable[[Site, object], Iterable[object]]) -> Callable[[Site, object], Iterable]:
@@ -112,7 +112,7 @@ SPECS: dict[str, list[FacetSpec]] = {
     ],
     "Observation": [
         FacetSpec("kind", "Kind", _cells("kind")),
-        FacetSpec("theme", "Theme", _figure(lambda s, f: [s.indicator_groups.get(f.indicator or "")])),
+        FacetSpec("theme", "Theme", _figure(lambda s, f: [s.ontology.indicator_groups.get(f.indicator or "")])),
         FacetSpec("unit", "Unit", _figure(lambda s, f: [f.unit])),
         FacetSpec("area", "Area", _cells("refArea")),
         FacetSpec("qualifier", "Qualifier", _figure(lambda s, f: [f.qualifier])),
@@ -176,7 +176,7 @@ def apply(s: Site, cls: str, rows: list, args: dict[str, list[str]], lang: str) 
         values = [FacetValue(tok, t[1], t[2], counts[tok], tok in chosen.get(spec.key, ())) for tok, t in seen.items()]
 
         def name(v: FacetValue) -> str:
-            return s.label(v.iri, lang).lower() if v.iri else v.text.lower()
+            return s.names.label(v.iri, lang).lower() if v.iri else v.text.lower()
 
         if spec.order == "status":
             order = {k: i for i, k in enumerate(STATUS_ORDER)}

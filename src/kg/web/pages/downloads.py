@@ -88,7 +88,7 @@ def graph(name: str) -> Response:
     service = current_app.extensions[EXTENSION]
     answer = service.graph_store.answer(
         request.method,
-        GraphRequest(site().graph_iri(name), (DOCUMENT_FORMATS[choice].name,)),
+        GraphRequest(site().settings.graph_iri(name), (DOCUMENT_FORMATS[choice].name,)),
         None,
         request.headers.get("If-None-Match"),
         CORS_HEADERS,
@@ -119,7 +119,7 @@ def index() -> Response:
         "downloads.html",
         files=files,
         manifest=artifacts.manifest(),
-        graphs=[(n, s.graph_iri(n)) for n in GRAPH_NAMES],
+        graphs=[(n, s.settings.graph_iri(n)) for n in GRAPH_NAMES],
         alternates=[("/download/manifest.json", "application/json", "Build manifest")],
     )
 

@@ -54,7 +54,7 @@ def known(s: Site, iri: URIRef) -> bool:
         return False
     if str(iri) == s.iris.ontology_iri:
         return True
-    return s.ask("entity_known", x=iri)
+    return s.queries.ask("entity_known", x=iri)
 
 
 def _see_other(location: str) -> Response:
@@ -96,7 +96,7 @@ def data(name: str) -> Response:
         ext = negotiate(request, html=False)
         if ext is None:
             raise PageError(406, "Available as " + offered(html=False) + ".")
-    graph = s.ontology if base == "def" else description(s, iri)
+    graph = s.ontology.graph if base == "def" else description(s, iri)
     resp = rdf_response(graph, ext, s.prefixes, subject=str(iri))
     if name == base:
         resp.vary.add("Accept")
@@ -131,7 +131,7 @@ def term_page(local: str) -> Response:
     if ext:
         return term_data(base, ext)
     iri = resolve_term(local)
-    if str(iri) in site().classes:
+    if str(iri) in site().ontology.classes:
         return redirect(f"/class/{local}", code=301)
     return entity_page(iri, data_base=f"/term/{local}")
 

@@ -9,7 +9,8 @@ from flask import Response, jsonify
 
 from kg.artifacts import DUMP_EXTENSIONS, BuildArtifacts
 from kg.web import charts, examples
-from kg.web.dataset_index import Figure, Site, site
+from kg.web.dataset_index import Site, site
+from kg.web.dataset_index.figures import Figure
 from kg.web.html import number
 from kg.web.i18n import translate
 from kg.web.rendering import fmt, lang, render
@@ -25,7 +26,7 @@ class Headline:
 
 def headline_figures(s: Site) -> list[Headline]:
     """The district's 2021 amounts in the order the report gives them (its lead paragraph first), with growth."""
-    district = s.district
+    district = s.report.district
     if not district:
         return []
     out = []
@@ -33,7 +34,7 @@ def headline_figures(s: Site) -> list[Headline]:
         kind = (fig.kind or "").rsplit("#", 1)[-1]
         if fig.area != district or fig.about or fig.planned or kind != "Level" or (fig.period or "")[:4] != "2021":
             continue
-        out.append(Headline(fig, s.growth_of.get(fig.iri, [])))
+        out.append(Headline(fig, s.figures.growth_of.get(fig.iri, [])))
         if len(out) >= HEADLINE_MAX:
             break
     return out
@@ -41,7 +42,7 @@ def headline_figures(s: Site) -> list[Headline]:
 
 def dalian_shares(s: Site) -> list[Figure]:
     """The district's figures that are shares of another area's total (占大连市的45%), largest first."""
-    district = s.district
+    district = s.report.district
     shares = [
         f
         for f in s.figures.values()
@@ -61,26 +62,26 @@ def share_comparison(s: Site, f) -> dict | None:
     if len(shares) >= charts.MIN_BARS:
         bars = [
             charts.Bar(
-                label=s.label(x.indicator or x.iri, f.lang),
+                label=s.names.label(x.indicator or x.iri, f.lang),
                 value=charts.as_float(x.value) or 0.0,
                 text=f.figure_text(x),
-                href=s.page_url(x.iri),
+                href=s.urls.page(x.iri),
                 qualifier=(x.qualifier or "").rsplit("#", 1)[-1] or None,
             )
             for x in shares
         ]
-        title = translate("Share of {area}", f.lang, area=s.label(parent, f.lang)) + translate(" (%)", f.lang)
+        title = translate("Share of {area}", f.lang, area=s.names.label(parent, f.lang)) + translate(" (%)", f.lang)
         chart = charts.layout(charts.Chart(title=title, bars=bars, ident="home-shares"))
     rows = [(x, next((s.passages[p] for p in x.passages if p in s.passages), None)) for x in shares]
-    return {"parent": parent, "rows": rows, "chart": chart, "area": s.iris.name(s.district or "") or ""}
+    return {"parent": parent, "rows": rows, "chart": chart, "area": s.iris.name(s.report.district or "") or ""}
 
 
 def class_rows(s: Site) -> list[tuple[str, int]]:
     """(class IRI, members) of the dataset's own classes that have members, largest first."""
-    counts = s.class_counts
-    rows = [(c, counts.get(c, 0)) for c in s.classes if s.iris.local(c)]
+    counts = s.ontology.class_counts
+    rows = [(c, counts.get(c, 0)) for c in s.ontology.classes if s.iris.local(c)]
     rows = [r for r in rows if r[1] > 0]
-    rows.sort(key=lambda r: (-r[1], s.label(r[0], "en")))
+    rows.sort(key=lambda r: (-r[1], s.names.label(r[0], "en")))
     return rows
 
 
@@ -97,8 +98,8 @@ def home() -> Response:
         classes=class_rows(s),
         queries=examples.load_all(s.settings.base_iri),
         manifest=read_manifest(s),
-        district=s.district,
-        report=s.report,
+        district=s.report.district,
+        report=s.report.iri,
         figure_count=len(s.figures),
         passage_count=len(s.passages),
         alternates=[
@@ -116,10 +117,10 @@ def home_json() -> Response:
     def fig_json(fig: Figure) -> dict:
         return {
             "iri": fig.iri,
-            "label": s.label(fig.iri, lang_),
+            "label": s.names.label(fig.iri, lang_),
             "value": number(fig.value),
             "unit": fig.unit,
-            "qualifier": s.label(fig.qualifier, lang_) if fig.qualifier else None,
+            "qualifier": s.names.label(fig.qualifier, lang_) if fig.qualifier else None,
             "as_written": f.as_written(fig),
             "text": str(f.figure_value(fig).striptags()),
         }
@@ -131,11 +132,12 @@ def home_json() -> Response:
                 if lang_ == "zh"
                 else "Jinpu KG: Dalian Jinpu New District 2021 results"
             ),
-            "district": s.district,
-            "report": s.report,
+            "district": s.report.district,
+            "report": s.report.iri,
             "headline": [dict(fig_json(h.fig), growth=[fig_json(g) for g in h.growth]) for h in headline_figures(s)],
             "classes": [
-                {"iri": c, "label": s.label(c, lang_), "members": n, "page": s.page_url(c)} for c, n in class_rows(s)
+                {"iri": c, "label": s.names.label(c, lang_), "members": n, "page": s.urls.page(c)}
+                for c, n in class_rows(s)
             ],
             "queries": [
                 {"name": q.name, "title": q.title_in(lang_), "url": f"/query?name={q.name}"}

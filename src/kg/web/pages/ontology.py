@@ -33,7 +33,7 @@ class TermDoc:
 def _texts(s: Site, iri: URIRef, *props) -> dict[str, str]:
     out: dict[str, str] = {}
     for p in props:
-        for o in s.ontology.objects(iri, p):
+        for o in s.ontology.graph.objects(iri, p):
             out.setdefault(getattr(o, "language", None) or "und", str(o))
     return out
 
@@ -48,7 +48,7 @@ def warm(s: Site) -> None:
 
 
 def _documentation(s: Site) -> dict[str, list[TermDoc]]:
-    g = s.ontology
+    g = s.ontology.graph
     groups: dict[str, list[TermDoc]] = {"classes": [], "properties": [], "individuals": []}
     subjects = {x for x in g.subjects() if isinstance(x, URIRef) and s.iris.local(str(x))}
     for iri in subjects:
@@ -69,9 +69,9 @@ def _documentation(s: Site) -> dict[str, list[TermDoc]]:
             ),
             characteristics=[str(c) for c in CHARACTERISTICS if (iri, RDF.type, c) in g],
         )
-        if str(iri) in s.classes:
+        if str(iri) in s.ontology.classes:
             groups["classes"].append(doc)
-        elif str(iri) in s.properties:
+        elif str(iri) in s.ontology.properties:
             groups["properties"].append(doc)
         else:
             groups["individuals"].append(doc)
@@ -89,7 +89,7 @@ def ontology_page() -> Response:
         docs=documentation(s),
         meta=meta,
         ontology_iri=s.iris.ontology_iri,
-        counts=s.class_counts,
+        counts=s.ontology.class_counts,
         alternates=links,
     )
 

@@ -18,11 +18,11 @@ from flask import Response, jsonify, request
 from rdflib import Graph
 from rdflib.term import Node
 
+from kg.rdf.query_text import declare_prefixes, star_order
 from kg.sparql import run_user_query
 from kg.sparql.policy import QueryError
 from kg.web import examples
 from kg.web.dataset_index import site
-from kg.web.query_text import declare_prefixes, star_order
 from kg.web.rendering import PageError, _, lang, render
 
 SELECT_FORMATS = [("json", "JSON"), ("xml", "XML"), ("csv", "CSV"), ("tsv", "TSV")]
@@ -118,22 +118,25 @@ def terms_json() -> Response:
 
 
 def editor_terms(s) -> dict:
-    used = {str(r["p"]) for r in s.select("predicates")}
+    used = {str(r["p"]) for r in s.queries.select("predicates")}
     id_ns = s.iris.id_ns
     entities = [
         {"iri": iri, "en": names.get("en"), "zh": names.get("zh")}
-        for iri, names in sorted(s.labels.items())
+        for iri, names in sorted(s.names.labels.items())
         if iri.startswith(id_ns) and iri not in s.passages and "#" not in iri[len(id_ns) :]
     ]
 
     def described(iris: list[str]) -> list[dict]:
-        return [{"iri": i, "en": s.label_in(i, "en") or s.label(i, "en"), "zh": s.label_in(i, "zh")} for i in iris]
+        return [
+            {"iri": i, "en": s.names.label_in(i, "en") or s.names.label(i, "en"), "zh": s.names.label_in(i, "zh")}
+            for i in iris
+        ]
 
     return {
         "endpoint": "/sparql",
         "prefixes": s.prefixes,
-        "classes": described(sorted(s.classes)),
-        "properties": described(sorted(s.properties | used)),
+        "classes": described(sorted(s.ontology.classes)),
+        "properties": described(sorted(s.ontology.properties | used)),
         "entities": entities,
     }
 
@@ -166,7 +169,7 @@ def labelled_csv() -> Response:
             node = r.get(v)
             line.append("" if node is None else str(node))
             if v in iri_vars:
-                line.append(s.label(str(node), lang()) if isinstance(node, URIRef) else "")
+                line.append(s.names.label(str(node), lang()) if isinstance(node, URIRef) else "")
         rows.append(line)
     chosen = re.sub(r"[^A-Za-z0-9-]", "", request.values.get("name", ""))[:60]
     return csv_response(header, rows, f"jinpu-kg-query{'-' + chosen if chosen else ''}.csv")

@@ -11,7 +11,8 @@ from flask import Response, jsonify, render_template
 from markupsafe import Markup
 
 from kg.artifacts import SOURCE, BuildArtifacts
-from kg.web.dataset_index import Passage, Site, site
+from kg.web.dataset_index import Site, site
+from kg.web.dataset_index.passages import Passage
 from kg.web.rendering import context, lang, render
 
 
@@ -92,7 +93,9 @@ def report() -> Response:
     s = site()
     body = s.memo(
         ("report_html", lang()),
-        lambda: Markup(render_template("_report_body.html", blocks=blocks(s), produced=s.derived, **context())),
+        lambda: Markup(
+            render_template("_report_body.html", blocks=blocks(s), produced=s.passages.derived, **context())
+        ),
     )
     return render(
         "report.html",
@@ -121,7 +124,8 @@ def report_json() -> Response:
                     "end": p.end,
                     "section": p.section,
                     "produced": [
-                        {"iri": t, "label": s.label(t, lang_), "page": s.page_url(t)} for t in s.derived.get(p.iri, [])
+                        {"iri": t, "label": s.names.label(t, lang_), "page": s.urls.page(t)}
+                        for t in s.passages.derived.get(p.iri, [])
                     ],
                 }
                 for p in sorted(s.passages.values(), key=lambda p: p.start)

@@ -88,17 +88,17 @@ def _read_index(s: Site) -> list[Doc]:
         d = docs.get(iri)
         if d is None:
             d = docs[iri] = Doc(iri)
-            local = [s.iris.local(t) for t in s.types.get(iri, [])]
+            local = [s.iris.local(t) for t in s.names.types.get(iri, [])]
             d.prior = max([PRIOR.get(x or "", 2) for x in local] or [2])
         return d
 
-    skip = {iri for iri, types in s.types.items() if passage_type in types}
-    for iri, names in s.labels.items():
+    skip = {iri for iri, types in s.names.types.items() if passage_type in types}
+    for iri, names in s.names.labels.items():
         if iri in skip or s.iris.fragment_owner(iri):
             continue
         for lang_, text in names.items():
             doc(iri).names.append((normalize(text), text, lang_))
-    for iri, alts in s.alt_labels.items():
+    for iri, alts in s.names.alt_labels.items():
         if iri in skip or iri not in docs:
             continue
         for a in alts:
@@ -111,10 +111,10 @@ def _read_index(s: Site) -> list[Doc]:
             if text:
                 d.values.append((normalize(text), text))
         for other in (fig.indicator, fig.area, fig.parent_area):
-            for text in (s.labels.get(other or "") or {}).values():
+            for text in (s.names.labels.get(other or "") or {}).values():
                 d.context.append((normalize(text), text))
     for iri, d in docs.items():
-        for passage in s.sources(iri):
+        for passage in s.passages.sources(iri):
             d.quotes.append((normalize(passage.exact), passage.exact))
             if passage.translation:  # English words find Chinese quotes through their translation
                 d.quotes.append((normalize(passage.translation), passage.translation))
@@ -169,7 +169,7 @@ def find(s: Site, q: str, type_iri: str | None = None) -> list[Hit]:
     whole = " ".join(ws)
     hits = []
     for d in _index(s):
-        if type_iri and type_iri not in s.types.get(d.iri, []):
+        if type_iri and type_iri not in s.names.types.get(d.iri, []):
             continue
         total, matched, matched_lang, where = 0, "", "", ""
         for w in ws:
@@ -199,7 +199,7 @@ def _query() -> tuple[str, str | None]:
     if type_local:
         s = site()
         t = s.iris.term_iri(type_local)
-        if t is None or str(t) not in s.classes:
+        if t is None or str(t) not in s.ontology.classes:
             raise PageError(400, "Unknown type filter.")
         type_iri = str(t)
     return q, type_iri
@@ -236,12 +236,12 @@ def search_json() -> Response:
             "results": [
                 {
                     "iri": h.iri,
-                    "page": s.page_url(h.iri),
-                    "label": {"zh": s.label_in(h.iri, "zh"), "en": s.label_in(h.iri, "en")},
-                    "display": s.label(h.iri, lang_),
+                    "page": s.urls.page(h.iri),
+                    "label": {"zh": s.names.label_in(h.iri, "zh"), "en": s.names.label_in(h.iri, "en")},
+                    "display": s.names.label(h.iri, lang_),
                     "matched": h.matched,
                     "matched_in": h.field,
-                    "types": [{"iri": t, "label": s.label(t, lang_)} for t in s.types.get(h.iri, [])],
+                    "types": [{"iri": t, "label": s.names.label(t, lang_)} for t in s.names.types.get(h.iri, [])],
                 }
                 for h in hits[:LIMIT]
             ],
