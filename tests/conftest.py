@@ -54,6 +54,7 @@ MODULE_TIERS: dict[str, tuple[str, ...]] = {
     "test_remote_store": ("backends",),
     "test_remote_virtuoso": ("backends",),
     "test_server_availability": ("ops", "live"),
+    "test_server_snapshot": ("ops", "live"),
     "test_sparql_app": ("app",),
     "test_sparql_policy": ("unit",),
     "test_sparql_protocol": ("live",),
