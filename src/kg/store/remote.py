@@ -32,6 +32,7 @@ from kg.rdf.terms import graph_from_triples
 from kg.rdf.vocab import GRAPH_NAMES
 from kg.store.base import BackendUnavailable, BadResponse, QueryRejected, QueryResult
 from kg.store.endpoints import Endpoints, make_session, redact
+from kg.store.written_forms import StandardResults
 
 SPARQL_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -226,7 +227,7 @@ class RemoteStore:
             results_format = rdf_format = None
         if results_format is not None:
             try:
-                return ox.parse_query_results(body, results_format)
+                return ox.parse_query_results(StandardResults(body, results_format), results_format)
             except SyntaxError as exc:
                 body.close()
                 raise StoreUnavailable(f"the store at {self.name} sent broken results: {exc}") from None
