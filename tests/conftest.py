@@ -48,6 +48,7 @@ MODULE_TIERS: dict[str, tuple[str, ...]] = {
     "test_query_workers": ("app",),
     "test_readme": ("unit",),
     "test_relations": ("unit",),
+    "test_remote_answers": ("backends", "app"),
     "test_remote_app": ("backends", "app"),
     "test_remote_fault": ("backends", "app", "live"),
     "test_remote_load": ("backends",),

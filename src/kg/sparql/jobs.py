@@ -71,7 +71,7 @@ def run_job(executor, settings, prefixes: dict[str, str], job: Job) -> Reply:
     from kg.sparql import policy
     from kg.sparql.errors import status_of
     from kg.sparql.results import kind_of, not_acceptable, render
-    from kg.store.base import ExecutionError, QueryRejected
+    from kg.store.base import BadResponse, ExecutionError, QueryRejected
 
     started = time.perf_counter()
     try:
@@ -102,6 +102,8 @@ def run_job(executor, settings, prefixes: dict[str, str], job: Job) -> Reply:
             cause = _backend_error(exc)
             if cause is not None:  # a backend error raised while pyoxigraph was reading a lazy result
                 raise cause from None
+            if getattr(executor, "needs_network", True):  # the store ran the query: what fails here is its answer
+                raise BadResponse(f"The store sent an answer this endpoint cannot read: {exc}") from None
             raise QueryError(400, f"The query failed while running: {exc}") from None
         return Reply(
             True,

@@ -26,12 +26,13 @@ from rdflib.term import Node
 
 from kg.config import Settings
 from kg.rdf import terms
-from kg.rdf.query_text import query_form, with_values
+from kg.rdf.query_text import empty_absent_graphs, query_form, with_values
 from kg.rdf.sparql_text import iri
 from kg.rdf.terms import graph_from_triples
 from kg.rdf.vocab import GRAPH_NAMES
 from kg.store.base import BackendUnavailable, BadResponse, QueryRejected, QueryResult
 from kg.store.endpoints import Endpoints, make_session, redact
+from kg.store.written_forms import StandardResults
 
 SPARQL_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -207,8 +208,12 @@ class RemoteStore:
     def execute(
         self, query: str, *, default_graphs: Sequence[str], named_graphs: Sequence[str], timeout: float
     ) -> QueryResult:
-        """Run a user query on the given dataset; results are parsed lazily as the store sends them."""
-        dataset = self.dataset_params(list(default_graphs) or [NO_GRAPH], list(named_graphs) or [NO_GRAPH])
+        """Run a user query on the given dataset; results are parsed lazily as the store sends them. A GRAPH clause
+        naming a graph outside the dataset is made one with no solution first (kg.rdf.query_text), as the standard
+        says and not every server does."""
+        named = list(named_graphs) or [NO_GRAPH]
+        query = empty_absent_graphs(query, named_graphs, named[0])
+        dataset = self.dataset_params(list(default_graphs) or [NO_GRAPH], named)
         response, deadline, limit = self._open(
             "POST",
             self.endpoints.query,
@@ -226,7 +231,7 @@ class RemoteStore:
             results_format = rdf_format = None
         if results_format is not None:
             try:
-                return ox.parse_query_results(body, results_format)
+                return ox.parse_query_results(StandardResults(body, results_format), results_format)
             except SyntaxError as exc:
                 body.close()
                 raise StoreUnavailable(f"the store at {self.name} sent broken results: {exc}") from None
