@@ -73,6 +73,10 @@ MODULE_TIERS: dict[str, tuple[str, ...]] = {
 TEST_TIERS: dict[str, tuple[str, ...]] = {
     # reasoning or validating over the whole data: ten seconds and more each on two cores
     "test_build::test_pruned_reasoning_infers_what_reasoning_over_everything_infers": ("unit", "slow"),
+    # whole builds of all the data written to disk, some through `kg` in a subprocess: five seconds and more each
+    "test_build::test_build_writes_named_graphs_exports_and_void": ("unit", "slow"),
+    "test_build::test_failed_build_leaves_the_last_good_build_untouched": ("unit", "slow"),
+    "test_build::test_kg_stats_prints_counts_per_class": ("unit", "slow"),
     "test_ontology::test_ontology_and_data_are_consistent_under_owl2_rl": ("unit", "slow"),
     "test_ontology::test_built_ontology_is_absolute_and_loads_in_other_tools": ("unit", "slow"),
     # pure functions in modules of servers
