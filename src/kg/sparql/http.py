@@ -1,16 +1,14 @@
-"""The /sparql view: the blueprint, CORS preflight, error answers, and the cache fast path in front of Flask; the
-Graph Store Protocol's read side at /store (and on /sparql for a request that names a graph and sends no query); the
-note a cut result links to (/sparql/truncated).
+"""The /sparql view: the blueprint, CORS preflight, error answers; the Graph Store Protocol's read side at /store (and
+on /sparql for a request that names a graph and sends no query); the note a cut result links to (/sparql/truncated).
 
-Repeated requests are the common case (the query page, dashboards, crawlers), so `SparqlFastPath` answers cache hits
-as a plain WSGI app in front of Flask; everything else goes through the blueprint `bp`. A browser that opens /sparql
-(it asks for HTML first) is sent to the query page, with the query if there is one; programs get the service
-description or the result as before.
+In the server, the HTTP front end (kg.frontend) answers /sparql queries itself, cached ones from the event loop, and
+hands this view only what needs it: Graph Store requests and browsers, which asking for HTML first are sent to the
+query page (with the query if there is one). Without the front end (the test client, `flask run`) this view answers
+everything; both go through SparqlService.answer, which looks the response cache up once.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 from urllib.parse import urlencode
 
@@ -29,32 +27,6 @@ from kg.sparql.service import EXTENSION, SparqlService
 
 log = logging.getLogger("kg.sparql")
 bp = Blueprint("sparql", __name__)
-
-
-class SparqlFastPath:
-    """WSGI middleware: answers /sparql requests that are in the response cache without entering Flask."""
-
-    def __init__(self, app, service: SparqlService):
-        self.app = app
-        self.service = service
-
-    def __call__(self, environ: dict, start_response):
-        if environ.get("PATH_INFO") != "/sparql" or environ.get("REQUEST_METHOD") not in ("GET", "POST"):
-            return self.app(environ, start_response)
-        if wants_the_view(environ):
-            return self.app(environ, start_response)  # perhaps a Graph Store request: never a cached description
-        try:
-            req = read_request(environ, self.service.settings)
-        except QueryError as exc:
-            environ["kg.sparql.error"] = exc
-            return self.app(environ, start_response)
-        environ["kg.sparql.request"] = req
-        if req.body is not None:  # consumed: give Flask a fresh stream in case a handler wants it
-            environ["wsgi.input"] = io.BytesIO(req.body)
-        cached = self.service.cache.get(req.cache_key(endpoint_url(environ), self.service.version))
-        if cached is None:
-            return self.app(environ, start_response)
-        return cached.wsgi(start_response, environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_ACCEPT_ENCODING"))
 
 
 def wants_the_view(environ: dict, req: ProtocolRequest | None = None) -> bool:
@@ -82,15 +54,10 @@ def sparql_endpoint() -> Response:
         return error_answer(exc.status, exc.message, request.headers.get("Accept")).flask()
     if graph_request is not None:
         return _graph_store_answer(service, graph_request)
-    error: QueryError | None = environ.get("kg.sparql.error")
-    req: ProtocolRequest | None = environ.get("kg.sparql.request")
-    if error is None and req is None:
-        try:
-            req = read_request(environ, service.settings)
-        except QueryError as exc:
-            error = exc
-    if error is not None:
-        return error_answer(error.status, error.message, request.headers.get("Accept")).flask()
+    try:
+        req = read_request(environ, service.settings)
+    except QueryError as exc:
+        return error_answer(exc.status, exc.message, request.headers.get("Accept")).flask()
     if wants_the_view(environ, req):
         return _to_query_page(req)
     answer = service.answer(req, endpoint_url(environ), environ.get("REMOTE_ADDR") or "")
@@ -209,9 +176,8 @@ def _unexpected(exc: Exception) -> Response:
 
 
 def init_app(app: Flask, settings: Settings, store, web_processes: int = 1) -> SparqlService:
-    """Register the endpoint on an app: the blueprint, the service and the cache fast path."""
+    """Register the endpoint on an app: the blueprint and the service."""
     service = SparqlService(settings, store, web_processes)
     app.extensions[EXTENSION] = service
     app.register_blueprint(bp)
-    app.wsgi_app = SparqlFastPath(app.wsgi_app, service)
     return service
