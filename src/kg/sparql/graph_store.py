@@ -52,7 +52,7 @@ _NAMES_A_GRAPH = re.compile(r"(?:^|&)(?:graph=|default(?:=|&|$))")
 
 
 def names_a_graph(query_string: str) -> bool:
-    """Whether a query string has a `graph` or `default` parameter (cheap: the fast path asks on every request)."""
+    """Whether a query string has a `graph` or `default` parameter (cheap: the front end asks on every request)."""
     return bool(_NAMES_A_GRAPH.search(query_string))
 
 

@@ -30,7 +30,7 @@ bp = Blueprint("sparql", __name__)
 
 
 def wants_the_view(environ: dict, req: ProtocolRequest | None = None) -> bool:
-    """Whether a /sparql request needs the full view rather than a fast path that only answers queries: a Graph
+    """Whether a /sparql request needs the full view rather than the front end, which only answers queries: a Graph
     Store request (?graph= / ?default), or a browser asking for HTML (sent on to the query page)."""
     if graph_store.names_a_graph(environ.get("QUERY_STRING", "")):
         return True
