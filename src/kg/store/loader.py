@@ -17,10 +17,11 @@ INSERT DATA request so that they stay one node in the store.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -329,47 +330,67 @@ def load(
     say = progress or (lambda message: None)
     started = time.perf_counter()
     steps: dict[str, float] = {}
-    dump = read_build(settings)
-    steps["read"] = time.perf_counter() - started
+    with _timed(steps, "read"):
+        dump = read_build(settings)
     own = store is None
     store = store or RemoteStore(settings)
+
+    def report(loaded: bool, method: str) -> LoadReport:
+        elapsed = time.perf_counter() - started
+        built_at = dump.manifest.get("built_at", "")
+        return LoadReport(store.name, dump.content_hash, loaded, method, dump.counts, elapsed, built_at, steps)
+
     try:
-        t = time.perf_counter()
-        try:
-            store.ping(timeout=min(timeout, 30.0))
-            live_counts = graph_counts(store, dump.quads, timeout)
-            previous = stored_hash(store, settings, timeout)
-        except RemoteStoreError as exc:
-            raise LoadError(f"nothing loaded: {exc}") from None
-        steps["compare"] = time.perf_counter() - t
+        with _timed(steps, "compare"):
+            live_counts, previous = _live_state(store, settings, dump, timeout)
         if not force and previous == dump.content_hash and live_counts == dump.counts:
-            return LoadReport(
-                store.name,
-                dump.content_hash,
-                False,
-                "nothing to do",
-                dump.counts,
-                time.perf_counter() - started,
-                dump.manifest.get("built_at", ""),
-                steps,
-            )
+            return report(False, "nothing to do")
         load_id = f"{dump.content_hash[7:19]}-{uuid.uuid4().hex[:8]}"
         staging = {
             graph: f"{staging_prefix(settings)}{load_id}/{name}"
             for graph, name in zip(dump.quads, GRAPH_NAMES, strict=True)
         }
-        try:
-            t = time.perf_counter()
+        method = _stage(store, settings, dump, staging, timeout, say, steps)
+        say("switching the live graphs to the new build")
+        with _timed(steps, "switch"):
+            _switch(store, settings, dump, staging, previous, live_counts, timeout)
+        _confirm(store, settings, dump, staging, timeout, steps)
+        return report(True, method)
+    finally:
+        if own:
+            store.close()
+
+
+@contextlib.contextmanager
+def _timed(steps: dict[str, float], name: str) -> Iterator[None]:
+    """Record how long a step of the load took (in the load report)."""
+    t = time.perf_counter()
+    yield
+    steps[name] = time.perf_counter() - t
+
+
+def _live_state(store: RemoteStore, settings: Settings, dump: BuildDump, timeout: float) -> tuple[dict, str | None]:
+    """The store's live graph sizes and the build it records, before anything is written."""
+    try:
+        store.ping(timeout=min(timeout, 30.0))
+        return graph_counts(store, dump.quads, timeout), stored_hash(store, settings, timeout)
+    except RemoteStoreError as exc:
+        raise LoadError(f"nothing loaded: {exc}") from None
+
+
+def _stage(store, settings, dump, staging: dict[str, str], timeout: float, say, steps: dict[str, float]) -> str:
+    """Upload the build into fresh staging graphs and check they hold it; the upload method. On any failure the
+    staging graphs are dropped and the live graphs are untouched."""
+    try:
+        with _timed(steps, "clean"):
             leftovers = staging_graphs(store, settings, timeout)
             if leftovers:
                 say(f"dropping {len(leftovers)} staging graph(s) left by an earlier load")
                 drop_graphs(store, leftovers, timeout)
-            steps["clean"] = time.perf_counter() - t
-            t = time.perf_counter()
-            say(f"uploading {sum(dump.counts.values())} triples into staging graphs")
+        say(f"uploading {sum(dump.counts.values())} triples into staging graphs")
+        with _timed(steps, "upload"):
             method = upload(store, dump, staging, timeout)
-            steps["upload"] = time.perf_counter() - t
-            t = time.perf_counter()
+        with _timed(steps, "verify"):
             staged = graph_counts(store, staging.values(), timeout)
             wrong = {g: (staged[staging[g]], n) for g, n in dump.counts.items() if staged[staging[g]] != n}
             if wrong:
@@ -377,62 +398,50 @@ def load(
                     "the staging graphs do not hold the build (store has, build has): "
                     + ", ".join(f"<{g}> {got} vs {n}" for g, (got, n) in wrong.items())
                 )
-            steps["verify"] = time.perf_counter() - t
-        except BaseException as exc:
+        return method
+    except BaseException as exc:
+        _drop_quietly(store, staging.values())
+        if isinstance(exc, RemoteStoreError):
+            raise LoadError(f"load failed before the switch; the store's previous data is unchanged: {exc}") from None
+        if isinstance(exc, LoadError):
+            raise LoadError(f"{exc}; the store's previous data is unchanged") from None
+        raise
+
+
+def _switch(store, settings, dump, staging: dict[str, str], previous, live_counts, timeout: float) -> None:
+    """Replace the live graphs by the staging graphs in one update request, and tell what a failure left."""
+    try:
+        store.update(switch_update(settings, dump, staging), timeout=timeout)
+    except RemoteStoreError as exc:
+        # The answer may be lost after the store applied the switch (a timeout): its record tells.
+        if previous == dump.content_hash or not _switched(store, settings, dump.content_hash):
             _drop_quietly(store, staging.values())
-            if isinstance(exc, RemoteStoreError):
+            if _changed(store, dump, live_counts):
+                # Virtuoso, for one, keeps the operations of a request that ran before the one that failed.
                 raise LoadError(
-                    f"load failed before the switch; the store's previous data is unchanged: {exc}"
+                    "the switch failed part-way and the store kept part of it (it does not apply an update "
+                    f"request as a whole): the live graphs may mix two builds; run `kg load` again: {exc}"
                 ) from None
-            if isinstance(exc, LoadError):
-                raise LoadError(f"{exc}; the store's previous data is unchanged") from None
-            raise
-        t = time.perf_counter()
-        say("switching the live graphs to the new build")
-        try:
-            store.update(switch_update(settings, dump, staging), timeout=timeout)
-        except RemoteStoreError as exc:
-            # The answer may be lost after the store applied the switch (a timeout): its record tells.
-            if previous == dump.content_hash or not _switched(store, settings, dump.content_hash):
-                _drop_quietly(store, staging.values())
-                if _changed(store, dump, live_counts):
-                    # Virtuoso, for one, keeps the operations of a request that ran before the one that failed.
-                    raise LoadError(
-                        "the switch failed part-way and the store kept part of it (it does not apply an update "
-                        f"request as a whole): the live graphs may mix two builds; run `kg load` again: {exc}"
-                    ) from None
-                raise LoadError(
-                    f"the switch failed; the store keeps its previous data if it applies updates atomically: {exc}"
-                ) from None
-        steps["switch"] = time.perf_counter() - t
-        t = time.perf_counter()
+            raise LoadError(
+                f"the switch failed; the store keeps its previous data if it applies updates atomically: {exc}"
+            ) from None
+
+
+def _confirm(store, settings, dump, staging: dict[str, str], timeout: float, steps: dict[str, float]) -> None:
+    """Check that the live graphs now hold the build, then drop the staging graphs."""
+    with _timed(steps, "confirm"):
         try:
             after = graph_counts(store, dump.quads, timeout)
             confirmed = stored_hash(store, settings, timeout) == dump.content_hash and after == dump.counts
         except RemoteStoreError as exc:
             raise LoadError(f"switched, but the result could not be checked: {exc}") from None
-        steps["confirm"] = time.perf_counter() - t
-        t = time.perf_counter()
+    with _timed(steps, "drop staging"):
         _drop_quietly(store, staging.values(), timeout)  # what is left, the next load drops
-        steps["drop staging"] = time.perf_counter() - t
-        if not confirmed:
-            raise LoadError(
-                f"after the switch the store's graphs hold {after}, expected {dump.counts}: "
-                "another writer changed them, or the store does not apply updates atomically"
-            )
-        return LoadReport(
-            store.name,
-            dump.content_hash,
-            True,
-            method,
-            dump.counts,
-            time.perf_counter() - started,
-            dump.manifest.get("built_at", ""),
-            steps,
+    if not confirmed:
+        raise LoadError(
+            f"after the switch the store's graphs hold {after}, expected {dump.counts}: "
+            "another writer changed them, or the store does not apply updates atomically"
         )
-    finally:
-        if own:
-            store.close()
 
 
 def _switched(store: RemoteStore, settings: Settings, content_hash: str) -> bool:
