@@ -47,14 +47,12 @@ def _plain(status: str, message: str, extra: str = "") -> bytes:
     ).encode("latin-1") + body
 
 
-def guarded_protocol(settings: Settings) -> type:
-    """The uvicorn HTTP protocol with per-address connection caps and header/body read time-outs."""
-    open_by_address: Counter[str] = Counter()
-    cap = settings.max_client_connections
+def _refusals(settings: Settings) -> tuple[bytes, bytes, bytes]:
+    """The whole answers the protocol writes itself: too many connections (429), too slow (408), too long a URL."""
     too_many = _plain(
         "429 Too Many Requests",
         f"Too many open connections from your address (this server allows "
-        f"{cap} per address and process); close some and try again.",
+        f"{settings.max_client_connections} per address and process); close some and try again.",
         "Retry-After: 1\r\n",
     )
     timed_out = _plain("408 Request Timeout", "The request did not arrive in time.")
@@ -65,6 +63,14 @@ def guarded_protocol(settings: Settings) -> type:
         f"application/sparql-query); queries of up to {settings.max_query_bytes} bytes are "
         "accepted.",
     )
+    return too_many, timed_out, url_too_long
+
+
+def guarded_protocol(settings: Settings) -> type:
+    """The uvicorn HTTP protocol with per-address connection caps and header/body read time-outs."""
+    open_by_address: Counter[str] = Counter()
+    cap = settings.max_client_connections
+    too_many, timed_out, url_too_long = _refusals(settings)
 
     class GuardedProtocol(HttpToolsProtocol):
         _kg_address = ""

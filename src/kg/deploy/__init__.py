@@ -186,7 +186,7 @@ def parse_server(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deploy/run.py",
         description="Start N replicas of Jinpu KG behind HAProxy on this machine, in the foreground (Ctrl-C or SIGTERM "
@@ -223,18 +223,49 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--server", type=parse_server, action="append", default=[], help="render: a replica HOST:PORT (repeat for each)"
     )
+    return parser
+
+
+def _render(args: argparse.Namespace, values: dict) -> int:
+    """The balancer's configuration for replicas on other machines, on standard output."""
+    servers = [(f"r{i}", host, port, True) for i, (host, port) in enumerate(args.server, 1)]
+    servers.append((f"r{len(servers) + 1}", servers[0][1], 1, False))  # the spare slot
+    bind = f"[{args.host}]:{args.port}" if ":" in args.host else f"{args.host}:{args.port}"
+    sys.stdout.write(render(servers, bind=bind, admin_socket="/run/haproxy/admin.sock", **values))
+    return 0
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _supervise(deployment: Deployment, rolls: list) -> None:
+    """Until interrupted: roll every replica on SIGHUP, replace a replica that died."""
+    while True:
+        if rolls:
+            rolls.clear()
+            try:
+                _say(f"rolled: now {', '.join(r.url for r in deployment.roll())}")
+            except DeployError as exc:
+                _say(f"roll stopped, the replicas that were serving still are: {exc}")
+        for replica in deployment.replicas:
+            if not replica.alive():  # a crashed replica is replaced (the balancer routes around it meanwhile)
+                _say(f"{replica.name} exited with {replica.process.returncode}; replacing it")
+                try:
+                    deployment.replace(next(s for s in deployment.slots if s.replica is replica))
+                except DeployError as exc:
+                    _say(f"could not replace it: {exc}")
+        time.sleep(0.5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
     values = {"maxconn": args.maxconn, "server_maxconn": args.server_maxconn}
-
     if args.command == "render":
         if not args.server:
             parser.error("render needs at least one --server HOST:PORT")
-        servers = [(f"r{i}", host, port, True) for i, (host, port) in enumerate(args.server, 1)]
-        servers.append((f"r{len(servers) + 1}", servers[0][1], 1, False))  # the spare slot
-        bind = f"[{args.host}]:{args.port}" if ":" in args.host else f"{args.host}:{args.port}"
-        sys.stdout.write(render(servers, bind=bind, admin_socket="/run/haproxy/admin.sock", **values))
-        return 0
-
+        return _render(args, values)
     settings = load_settings()
     if settings.store == "embedded" and not args.no_build:
         from kg.server import ensure_build
@@ -251,55 +282,24 @@ def main(argv: list[str] | None = None) -> int:
         flags=["--processes", str(args.processes)],
         **values,
     )
-    rolls = []
+    rolls: list = []
 
     def on_signal(signum, frame) -> None:
-        if signum == signal.SIGHUP:
-            rolls.append(signum)
-        else:
+        if signum != signal.SIGHUP:
             raise KeyboardInterrupt
+        rolls.append(signum)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
     try:
         deployment.start()
-        print(
-            json.dumps(
-                {
-                    "url": deployment.url,
-                    "folder": str(folder),
-                    "pid": os.getpid(),
-                    "replicas": [r.url for r in deployment.replicas],
-                }
-            ),
-            flush=True,
+        info = {"url": deployment.url, "folder": str(folder), "pid": os.getpid()}
+        print(json.dumps({**info, "replicas": [r.url for r in deployment.replicas]}), flush=True)
+        _say(
+            f"serving on {deployment.url} ({args.replicas} replicas, logs in {folder}); SIGHUP rolls every replica, "
+            "Ctrl-C stops"
         )
-        print(
-            f"serving on {deployment.url} ({args.replicas} replicas, logs in {folder}); "
-            f"SIGHUP rolls every replica, Ctrl-C stops",
-            file=sys.stderr,
-            flush=True,
-        )
-        while True:
-            if rolls:
-                rolls.clear()
-                try:
-                    new = deployment.roll()
-                    print(f"rolled: now {', '.join(r.url for r in new)}", file=sys.stderr, flush=True)
-                except DeployError as exc:
-                    print(f"roll stopped, the replicas that were serving still are: {exc}", file=sys.stderr, flush=True)
-            for replica in deployment.replicas:
-                if not replica.alive():  # a crashed replica is replaced (the balancer routes around it meanwhile)
-                    print(
-                        f"{replica.name} exited with {replica.process.returncode}; replacing it",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    try:
-                        deployment.replace(next(s for s in deployment.slots if s.replica is replica))
-                    except DeployError as exc:
-                        print(f"could not replace it: {exc}", file=sys.stderr, flush=True)
-            time.sleep(0.5)
+        _supervise(deployment, rolls)
     except KeyboardInterrupt:
         pass
     except DeployError as exc:

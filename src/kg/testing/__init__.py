@@ -263,6 +263,30 @@ class Outcome:
         return self.status is None or self.status >= 500 or self.error is not None or self.problem is not None
 
 
+def _retrying_session():
+    """A keep-alive session that sends a request once more on a new connection when the kept-alive one had been
+    closed by the other side (no byte of an answer came back), as browsers and urllib3 do for safe requests; every
+    request of a load mix is safe (the endpoint is read-only). A wrong answer, an error status or a response cut in
+    the middle is never retried: those are failures."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    retry = Retry(
+        total=1,
+        connect=1,
+        read=1,
+        status=0,
+        redirect=0,
+        other=0,
+        allowed_methods=frozenset({"GET", "HEAD", "POST", "OPTIONS"}),
+        raise_on_status=False,
+    )
+    session = requests.Session()
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    return session
+
+
 def run_load(
     base_url: str,
     mix: list[Call],
@@ -299,25 +323,7 @@ def run_load(
             return next(counter, None)
 
     def worker() -> None:
-        with requests.Session() as session:
-            # As browsers and urllib3 do for safe requests: a request sent on a kept-alive connection that the other
-            # side had closed (no byte of an answer came back) is sent once more, on a new connection. Every request
-            # of a load mix is safe (the endpoint is read-only). A wrong answer, an error status or a response cut
-            # in the middle is never retried: those are failures.
-            from requests.adapters import HTTPAdapter
-            from urllib3.util.retry import Retry
-
-            retry = Retry(
-                total=1,
-                connect=1,
-                read=1,
-                status=0,
-                redirect=0,
-                other=0,
-                allowed_methods=frozenset({"GET", "HEAD", "POST", "OPTIONS"}),
-                raise_on_status=False,
-            )
-            session.mount("http://", HTTPAdapter(max_retries=retry))
+        with _retrying_session() as session:
             while (n := take()) is not None:
                 call = mix[n % len(mix)]
                 outcome = Outcome(call, time.monotonic(), 0.0)
