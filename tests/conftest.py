@@ -62,6 +62,7 @@ MODULE_TIERS: dict[str, tuple[str, ...]] = {
     "test_sparql_security": ("live",),
     "test_units": ("unit",),
     "test_web_caching": ("app",),
+    "test_web_catalog": ("app",),
     "test_web_linked_data": ("app",),
     "test_web_pages": ("app",),
     "test_web_queries": ("app",),

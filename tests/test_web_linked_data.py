@@ -121,7 +121,8 @@ def test_html_page_advertises_its_rdf_twins(web_client):
 
 
 def test_void_and_named_graph_iris_resolve(web_client):
-    assert web_client.get("/void").headers["Location"] == "/.well-known/void"
+    assert web_client.get("/void", headers={"Accept": "text/html"}).headers["Location"] == "/downloads"
+    assert "void:Dataset" in web_client.get("/void", headers={"Accept": "text/turtle"}).get_data(as_text=True)
     resp = web_client.get("/graph/inferred", headers={"Accept": "text/html"})
     assert resp.status_code == 303 and resp.headers["Location"] == "/downloads#graphs"
     resp = web_client.get("/graph/asserted", headers={"Accept": "application/trig, text/turtle;q=0.9"})

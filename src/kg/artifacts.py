@@ -67,6 +67,7 @@ DOWNLOADS: dict[str, Artifact] = {
         Artifact("ontology.ttl", "text/turtle", "Ontology, Turtle", "本体，Turtle"),
         Artifact("shapes.ttl", "text/turtle", "SHACL shapes, Turtle", "SHACL 约束，Turtle"),
         Artifact("void.ttl", "text/turtle", "VoID description, Turtle", "VoID 数据集描述，Turtle"),
+        Artifact("catalog.ttl", "text/turtle", "DCAT catalogue record, Turtle", "DCAT 数据目录记录，Turtle"),
         Artifact("validation.ttl", "text/turtle", "Validation report, Turtle", "校验报告，Turtle"),
         Artifact(VALIDATION_TEXT, "text/plain", "Validation report, text", "校验报告，纯文本"),
         Artifact(MANIFEST, "application/json", "Build manifest", "构建清单"),

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, VOID
+from rdflib.namespace import DCAT, DCTERMS, RDFS, VOID
 
 from kg.artifacts import DATASET, DUMP_EXTENSIONS, MANIFEST, SOURCE, VALIDATION_TEXT, content_hash, read_quads
+from kg.build.catalog import CATALOG_FILE, write_catalog
 from kg.build.model import BuildResult
 from kg.build.sources import ns
 from kg.config import Settings
@@ -78,6 +79,7 @@ def void_description(result: BuildResult, settings: Settings) -> Graph:
     base = settings.base_iri
     g = _bind(Graph(), settings)
     g.bind("sd", Namespace(SD), replace=True)
+    g.bind("dcat", DCAT, replace=True)
     ds = URIRef(base + "void#dataset")
     union = result.ontology + result.asserted + result.inferred
     g.add((ds, RDF.type, VOID.Dataset))
@@ -97,6 +99,9 @@ def void_description(result: BuildResult, settings: Settings) -> Graph:
     g.add((ds, DCTERMS.source, jpr["report"]))
     g.add((ds, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
     g.add((ds, VOID.sparqlEndpoint, URIRef(base + "sparql")))
+    # the DCAT catalogue record of this same dataset (catalog.ttl; also served at this IRI, /void, by Accept)
+    g.add((ds, RDFS.seeAlso, URIRef(f"{base}download/{CATALOG_FILE}")))
+    g.add((URIRef(base + "void#catalog"), DCAT.dataset, ds))
     g.add((ds, VOID.uriSpace, Literal(settings.id_ns)))
     g.add((ds, VOID.vocabulary, URIRef(settings.def_ns)))
     table = prefixes_for(settings.def_ns, settings.id_ns)
@@ -173,6 +178,7 @@ def write(result: BuildResult, sources_hashes: dict[str, str], settings: Setting
         for path in sorted(settings.shapes_dir.glob("*.ttl")):
             shutil.copyfile(path, tmp / path.name)
         void_description(result, settings).serialize(tmp / "void.ttl", format="turtle")
+        write_catalog(tmp, settings.base_iri, settings.def_ns, result.asserted)  # after the dumps: their checksums
         _bind(result.report_graph, settings).serialize(tmp / "validation.ttl", format="turtle")
         (tmp / VALIDATION_TEXT).write_text(result.report_text, encoding="utf-8")
         manifest = {

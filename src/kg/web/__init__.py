@@ -11,13 +11,15 @@ files the pages run (queries/) and the example queries (examples/ with examples.
     /search, /search.json          pages/search.py     label search, HTML and JSON
     /query                         pages/query.py      SPARQL editor (YASGUI), example queries, results with downloads
     /query.csv                     pages/query.py      a query's results as CSV with a label beside every IRI
+    /query.csv-metadata.json       pages/query.py      its CSV on the Web metadata (models/csvw.py; class CSVs too)
     /query/terms.json              pages/query.py      what the editor completes (prefixes, terms, entities)
     /cite/<name>.txt|.bib|.json    pages/cite.py       how to cite it: plain text, BibTeX, CSL-JSON
     /report, /report.json          pages/report.py     the source report, every passage that produced a fact highlighted
     /ontology                      pages/ontology.py   redirects to /page/def
     /downloads, /download/<file>   pages/downloads.py  dataset dumps, ontology, shapes, VoID, validation report files
     /.well-known/void              pages/downloads.py  the VoID description
-    /void, /graph/<name>           pages/downloads.py  the VoID and named-graph IRIs: 303 to their documents
+    /void, /graph/<name>           pages/downloads.py  the dataset's IRI (VoID and DCAT, by Accept) and named graphs
+    /sitemap.xml, /robots.txt      pages/downloads.py  every entity and figure page; where the sitemap is (catalog.py)
     /source/<file>                 pages/downloads.py  the source text of the report
     /validation                    pages/downloads.py  the validation report of the current build, as a page
     /healthz                       pages/health.py     readiness: 200 when this process answers from its data, else 503
@@ -60,6 +62,7 @@ ROUTES = [
     ("/query", query.query_page),  # also POST, for queries too long for a URL
     ("/query/terms.json", query.terms_json),
     ("/query.csv", query.labelled_csv),
+    ("/query.csv-metadata.json", query.labelled_csv_metadata),
     ("/report", report.report),
     ("/cite/<path:name>", cite.cite),
     ("/report.json", report.report_json),
@@ -72,6 +75,8 @@ ROUTES = [
     ("/source/<path:filename>", downloads.source),
     ("/validation", downloads.validation),
     ("/healthz", health.healthz),
+    ("/sitemap.xml", downloads.sitemap),
+    ("/robots.txt", downloads.robots),
 ]
 
 for rule, view in ROUTES:

@@ -11,7 +11,7 @@ from rdflib import URIRef
 
 from kg.web.dataset_index import Site, site
 from kg.web.linked_data import alternates, rdf_response
-from kg.web.models import class_table, exports
+from kg.web.models import class_table, csvw, exports
 from kg.web.models.class_table import TableError
 from kg.web.models.entity import description
 from kg.web.pages.entity import split_ext
@@ -56,6 +56,8 @@ def index() -> Response:
 def class_page(local: str) -> Response:
     """GET /class/<Local>[.json|.csv|.ttl|.jsonld|.nt|.rdf]."""
     s, f = site(), fmt()
+    if local.endswith(".csv" + csvw.SUFFIX):
+        return class_csv_metadata(local.removesuffix(".csv" + csvw.SUFFIX))
     base, ext = split_ext(local)
     if ext:
         cls = class_iri(s, base)
@@ -150,4 +152,28 @@ def class_data(local: str, twin: str) -> Response:
         if not exports.has_figure_export(s, cls):
             raise PageError(404, _("Only the figures table is offered as a spreadsheet."))
         return exports.xlsx_response(header, data, name + ".xlsx", sheet=_("Figures"))
-    return exports.csv_response(header, data, name + ".csv")
+    resp = exports.csv_response(header, data, name + ".csv")
+    resp.headers["Link"] = csvw.link_header(f"/class/{local}.csv", request.query_string.decode("latin-1"))
+    return resp
+
+
+def class_csv_metadata(local: str) -> Response:
+    """GET /class/<Local>.csv-metadata.json[?<facets>]: the CSV on the Web metadata of /class/<Local>.csv with the same
+    query string (the filters are checked as the CSV checks them, so a bad filter is the same 400 here)."""
+    s = site()
+    cls = class_iri(s, local)
+    table = class_table.table_for(s, cls)
+    try:
+        class_table.filtered(s, cls, table, _args(), lang())
+    except TableError as exc:
+        raise PageError(exc.status, str(exc)) from None
+    query = request.query_string.decode("latin-1")
+    url = f"{local}.csv" + (f"?{query}" if query else "")  # relative to this document: /class/<Local>.csv...
+    if exports.has_figure_export(s, cls):
+        meta = csvw.figures_metadata(s, url)
+    else:
+        meta = csvw.class_metadata(s, table, url)
+    resp = jsonify(meta)
+    resp.mimetype = csvw.CSVW_MEDIA_TYPE
+    resp.headers["Link"] = f'</class/{url}>; rel="describes"; type="text/csv"'
+    return resp

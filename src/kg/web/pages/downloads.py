@@ -8,12 +8,13 @@ from pathlib import Path
 from flask import Response, current_app, redirect, request, send_file
 
 from kg.artifacts import DOWNLOADS, SOURCE, VALIDATION_TEXT, BuildArtifacts
-from kg.rdf.vocab import GRAPH_NAMES
+from kg.rdf.vocab import GRAPH_NAMES, SD
 from kg.sparql.answers import CORS_HEADERS, choose_encoding
 from kg.sparql.graph_store import GraphRequest
 from kg.sparql.service import EXTENSION
+from kg.web import catalog
 from kg.web.dataset_index import site
-from kg.web.linked_data import DOCUMENT_FORMATS, HTML, negotiate, offered
+from kg.web.linked_data import DOCUMENT_FORMATS, HTML, document_links, negotiate, offered, rdf_response
 from kg.web.rendering import PageError, _, lang, render
 
 SOURCE_NAME = "jinpu-2021-report.txt"
@@ -71,8 +72,42 @@ def void() -> Response:
 
 
 def void_iri() -> Response:
-    """GET /void: the VoID IRIs (<BASE void#dataset>, <BASE void#asserted> ...) resolve to the VoID description."""
-    return _see_other("/.well-known/void")
+    """GET /void: the document of the dataset's IRI <BASE void#dataset> (and of the other VoID and DCAT hash IRIs:
+    void#asserted, void#catalog, void#sparql-service ...). By Accept: a browser is sent to /downloads (303), whose
+    page embeds the schema.org record; an RDF client gets the VoID description and the DCAT catalogue record
+    together, in the format it asks for (200: hash IRIs need no redirect)."""
+    choice = negotiate(request)
+    if choice is None:
+        raise PageError(406, "Available as " + offered() + ".")
+    if choice == HTML:
+        return _see_other("/downloads")
+    s = site()
+    resp = rdf_response(catalog.dataset_document(s), choice, s.prefixes | catalog_prefixes(), subject=None)
+    resp.headers["Link"] = document_links("/void", choice, "/downloads")
+    resp.vary.add("Accept")
+    return resp
+
+
+def catalog_prefixes() -> dict[str, str]:
+    from rdflib.namespace import DCAT, FOAF
+
+    from kg.build.catalog import SPDX
+
+    return {"dcat": str(DCAT), "foaf": str(FOAF), "spdx": str(SPDX), "sd": SD}
+
+
+def sitemap() -> Response:
+    """GET /sitemap.xml: every entity and figure page, every class page and the site's own pages."""
+    resp = Response(catalog.sitemap_xml(site(), request.host_url), mimetype="application/xml")
+    resp.charset = "utf-8"
+    return resp
+
+
+def robots() -> Response:
+    """GET /robots.txt: crawl the pages, not the endpoint; where the sitemap is."""
+    resp = Response(catalog.robots_txt(request.host_url), mimetype="text/plain")
+    resp.charset = "utf-8"
+    return resp
 
 
 def graph(name: str) -> Response:
@@ -120,7 +155,11 @@ def index() -> Response:
         files=files,
         manifest=artifacts.manifest(),
         graphs=[(n, s.settings.graph_iri(n)) for n in GRAPH_NAMES],
-        alternates=[("/download/manifest.json", "application/json", "Build manifest")],
+        dataset_jsonld=catalog.dataset_jsonld(s, request.host_url),
+        alternates=[
+            ("/download/manifest.json", "application/json", "Build manifest"),
+            ("/void", "text/turtle", "VoID and DCAT description"),
+        ],
     )
 
 

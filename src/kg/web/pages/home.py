@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 
 from kg.artifacts import DUMP_EXTENSIONS, BuildArtifacts
-from kg.web import charts, examples
+from kg.web import catalog, charts, examples
 from kg.web.dataset_index import Site, site
 from kg.web.dataset_index.figures import Figure
 from kg.web.html import number
@@ -93,6 +93,7 @@ def home() -> Response:
     s = site()
     return render(
         "home.html",
+        dataset_jsonld=catalog.dataset_jsonld(s, request.host_url),
         headlines=headline_figures(s),
         shares=share_comparison(s, fmt()),
         classes=class_rows(s),

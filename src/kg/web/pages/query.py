@@ -141,12 +141,9 @@ def editor_terms(s) -> dict:
     }
 
 
-def labelled_csv() -> Response:
-    """GET /query.csv?query=: the results for a spreadsheet: UTF-8 with a byte-order mark, every IRI column followed
-    by a column of its labels in the page's language (the endpoint's text/csv is the standard SPARQL CSV, IRIs only)."""
+def _labelled_table() -> tuple[list[str], list[str], list[str], list[list[str]]]:
+    """The query of the request run as the endpoint runs it: (variables, IRI variables, header, rows)."""
     from rdflib import URIRef
-
-    from kg.web.models.exports import csv_response
 
     s = site()
     text = request.values.get("query") or ""
@@ -171,5 +168,34 @@ def labelled_csv() -> Response:
             if v in iri_vars:
                 line.append(s.names.label(str(node), lang()) if isinstance(node, URIRef) else "")
         rows.append(line)
+    return list(outcome.variables), iri_vars, header, rows
+
+
+def labelled_csv() -> Response:
+    """GET /query.csv?query=: the results for a spreadsheet: UTF-8 with a byte-order mark, every IRI column followed
+    by a column of its labels in the page's language (the endpoint's text/csv is the standard SPARQL CSV, IRIs only).
+    Its CSV on the Web metadata is /query.csv-metadata.json with the same query string."""
+    from kg.web.models import csvw
+    from kg.web.models.exports import csv_response
+
+    _vars, _iri_vars, header, rows = _labelled_table()
     chosen = re.sub(r"[^A-Za-z0-9-]", "", request.values.get("name", ""))[:60]
-    return csv_response(header, rows, f"jinpu-kg-query{'-' + chosen if chosen else ''}.csv")
+    resp = csv_response(header, rows, f"jinpu-kg-query{'-' + chosen if chosen else ''}.csv")
+    if request.method != "POST":  # a POSTed query has no URL the metadata could name
+        resp.headers["Link"] = csvw.link_header("/query.csv", request.query_string.decode("latin-1"))
+    return resp
+
+
+def labelled_csv_metadata() -> Response:
+    """GET /query.csv-metadata.json?query=: the CSVW metadata of that /query.csv. The columns depend on the query and
+    on its results (which variables bind IRIs, and so have a label column), so the query is run again, under the
+    same policy, time limit and fair share."""
+    from flask import jsonify
+
+    from kg.web.models import csvw
+
+    variables, iri_vars, _header, _rows = _labelled_table()
+    query = request.query_string.decode("latin-1")
+    resp = jsonify(csvw.query_metadata("query.csv" + (f"?{query}" if query else ""), variables, iri_vars))
+    resp.mimetype = csvw.CSVW_MEDIA_TYPE
+    return resp
