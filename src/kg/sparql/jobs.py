@@ -77,13 +77,14 @@ def run_job(executor, settings, prefixes: dict[str, str], job: Job) -> Reply:
     try:
         check = policy.check_query(job.query)
         dataset = policy.resolve_dataset(check, settings, job.default_graph_uris, job.named_graph_uris)
+        query = policy.with_base(job.query, policy.endpoint_base(settings))
         try:
             if getattr(executor, "needs_network", True):
                 # A remote store must never see a text this endpoint would not run itself: some servers (Virtuoso)
                 # execute SPARQL Update, LOAD included, sent to their query endpoint.
-                policy.parse_as_query(job.query)
+                policy.parse_as_query(query)
             result = executor.execute(
-                job.query, default_graphs=dataset.default_graphs, named_graphs=dataset.named_graphs, timeout=job.timeout
+                query, default_graphs=dataset.default_graphs, named_graphs=dataset.named_graphs, timeout=job.timeout
             )
             kind = kind_of(result)
             fmt = job.plan.get(kind)
