@@ -171,3 +171,13 @@ def test_relative_iris_resolve_against_the_endpoint_url(app: Flask, relative: st
 def test_a_query_that_is_malformed_besides_its_relative_iris_is_still_refused(app: Flask) -> None:
     response = app.test_client().get("/sparql", query_string={"query": "SELECT * WHERE { <id/jinpu> ?p }"})
     assert response.status_code == 400 and "Traceback" not in response.get_data(as_text=True)
+
+
+def test_a_relative_from_names_the_dataset_graph_it_resolves_to(app: Flask, build_settings: Settings) -> None:
+    count = "SELECT (COUNT(*) AS ?n) FROM {} WHERE {{ ?s ?p ?o }}"
+    with app.app_context():
+        absolute = run_user_query(count.format(f"<{build_settings.graph_iri('asserted')}>")).rows
+        assert run_user_query(count.format("<graph/asserted>")).rows == absolute
+        with pytest.raises(QueryError) as err:
+            run_user_query(count.format("<graph/elsewhere>"))
+        assert err.value.status == 400 and "<https://w3id.org/jinpu-kg/graph/elsewhere>" in err.value.message
