@@ -39,6 +39,7 @@ MODULE_TIERS: dict[str, tuple[str, ...]] = {
     "test_clients_node": ("live", "clients"),
     "test_clients_python": ("live",),
     "test_clients_rapper": ("live", "clients"),
+    "test_cube": ("unit",),
     "test_data": ("unit",),
     "test_deploy": ("ops", "live"),
     "test_layers": ("unit",),

@@ -450,3 +450,36 @@ def test_a_figure_deleted_from_the_data_fails_the_build(project: Settings, figur
     result = run(project)
     assert not result.conforms
     assert f"the report's number {number}" in result.report_text and "add the figure" in result.report_text
+
+
+def test_the_figures_keep_every_data_cube_integrity_constraint(project: Settings) -> None:
+    result = run(project)
+    assert result.conforms, result.report_text
+    assert "Data Cube integrity constraints (W3C RDF Data Cube, section 11): 21 of 21 passed" in result.report_text
+    for n in range(1, 22):
+        assert f"  IC-{n} " in result.report_text
+
+
+def test_a_figure_in_a_second_data_set_fails_the_build_naming_ic_1(project: Settings) -> None:
+    """The build puts every figure in jpr:figures; one that also claims another data set breaks IC-1."""
+    figure = GOOD_FIGURE.replace(
+        "jp:kind jp:Level ;", "jp:kind jp:Level ; <http://purl.org/linked-data/cube#dataSet> jpr:x ;"
+    )
+    write_data(project, figure)
+    result = run(project)
+    assert not result.conforms
+    line = next(line for line in result.report_text.splitlines() if "Data Cube IC-1 Unique DataSet: failed" in line)
+    assert str(JPR["obs-test"]) in line and str(JPR["x"]) in line
+
+
+def test_the_kind_of_figure_is_a_dimension_else_figures_repeat_their_cell(project: Settings) -> None:
+    """A level and its growth share indicator, area and period: without jp:kind among the dimensions they are
+    duplicate observations (IC-12)."""
+    core = project.data_dir / "core.ttl"
+    structure = core.read_text(encoding="utf-8")
+    assert "[ qb:dimension jp:kind ; qb:order 4 ] ," in structure
+    core.write_text(structure.replace("[ qb:dimension jp:kind ; qb:order 4 ] ,", ""), "utf-8")
+    result = run(project)
+    assert not result.conforms
+    assert "Data Cube IC-12 No duplicate observations: failed" in result.report_text
+    assert str(JPR["obs-gdp-growth-2021"]) in result.report_text

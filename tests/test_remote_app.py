@@ -39,6 +39,15 @@ def test_remote_endpoint_default_graph_is_the_union(client, build_settings: Sett
     }
 
 
+def test_remote_endpoint_resolves_relative_iris_as_the_embedded_one(client, build_settings: Settings) -> None:
+    """The remote store gets the query with the endpoint's BASE declared: <id/jinpu> is the district there too."""
+    query = "SELECT ?label {{ {} <http://www.w3.org/2000/01/rdf-schema#label> ?label }} ORDER BY ?label"
+    district = f"<{build_settings.base_iri}id/jinpu>"
+    absolute = bindings(client.get("/sparql", query_string={"query": query.format(district)}, headers=JSON))
+    assert len(absolute) == 2
+    assert bindings(client.get("/sparql", query_string={"query": query.format("<id/jinpu>")}, headers=JSON)) == absolute
+
+
 def test_remote_endpoint_named_dataset_is_respected(client, build_settings: Settings) -> None:
     asserted = build_settings.graph_iri("asserted")
     query = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"

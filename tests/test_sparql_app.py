@@ -148,3 +148,36 @@ def test_every_limit_is_documented() -> None:
         assert any(f.name == name for f in fields(Settings))
     for word in ("X-KG-Truncated", "413", "503", "406", "SERVICE", "server.py"):
         assert word in guide, word
+
+
+@pytest.mark.parametrize("relative", ["<id/jinpu>", "<./id/jinpu>", "<../jinpu-kg/id/jinpu>", "<sparql/../id/jinpu>"])
+def test_relative_iris_resolve_against_the_endpoint_url(app: Flask, relative: str) -> None:
+    """A query without BASE reads its relative IRIs against the endpoint's URL, <https://w3id.org/jinpu-kg/sparql>."""
+    client = app.test_client()
+
+    def labels(iri: str) -> list:
+        query = f"SELECT ?label WHERE {{ {iri} <{RDFS.label}> ?label }} ORDER BY ?label"
+        response = client.get("/sparql", query_string={"query": query}, headers={"Accept": "application/json"})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()["results"]["bindings"]
+
+    absolute = labels(f"<{JINPU}>")
+    assert len(absolute) == 2
+    assert labels(relative) == absolute
+    with app.app_context():
+        assert run_user_query(f"ASK {{ {relative} ?p ?o }}").boolean is True
+
+
+def test_a_query_that_is_malformed_besides_its_relative_iris_is_still_refused(app: Flask) -> None:
+    response = app.test_client().get("/sparql", query_string={"query": "SELECT * WHERE { <id/jinpu> ?p }"})
+    assert response.status_code == 400 and "Traceback" not in response.get_data(as_text=True)
+
+
+def test_a_relative_from_names_the_dataset_graph_it_resolves_to(app: Flask, build_settings: Settings) -> None:
+    count = "SELECT (COUNT(*) AS ?n) FROM {} WHERE {{ ?s ?p ?o }}"
+    with app.app_context():
+        absolute = run_user_query(count.format(f"<{build_settings.graph_iri('asserted')}>")).rows
+        assert run_user_query(count.format("<graph/asserted>")).rows == absolute
+        with pytest.raises(QueryError) as err:
+            run_user_query(count.format("<graph/elsewhere>"))
+        assert err.value.status == 400 and "<https://w3id.org/jinpu-kg/graph/elsewhere>" in err.value.message

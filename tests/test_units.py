@@ -13,7 +13,7 @@ from kg.build.sources import section_at, section_starts, shorten
 from kg.rdf.formats import UnknownFormat, negotiate, negotiate_document
 from kg.rdf.sparql_text import UnsafeTerm, iri, string
 from kg.sparql.errors import status_of
-from kg.sparql.policy import QueryError, check_query
+from kg.sparql.policy import QueryError, check_query, with_base
 from kg.sparql.protocol import parse_form
 from kg.store.base import BackendUnavailable, BadResponse, ExecutionError, QueryRejected
 from kg.web.html import number
@@ -358,3 +358,22 @@ def test_stop_processes_ends_every_process() -> None:
     assert deaf.stdout.readline() == b"up\n"  # its SIGTERM handler is in place
     stop_processes(polite, deaf, None, timeout=1)
     assert polite.poll() is not None and deaf.poll() is not None
+
+
+BASE = "https://w3id.org/jinpu-kg/sparql"
+
+
+@pytest.mark.parametrize(
+    ("query", "based"),
+    [
+        ("SELECT * WHERE { <id/jinpu> ?p ?o }", True),  # relative, no BASE: the endpoint's URL is declared
+        ("ASK { ?s <def#kind> <def#Level> }", True),
+        ("SELECT * FROM <graph/asserted> WHERE { ?s ?p ?o }", True),
+        ("SELECT * WHERE { <https://w3id.org/jinpu-kg/id/jinpu> ?p ?o }", False),  # absolute: unchanged
+        ("BASE <http://example.org/> SELECT * WHERE { <a> ?p ?o }", False),  # its own BASE is kept
+        ("SELECT * WHERE { <id/jinpu> ?p }", False),  # malformed anyway: refused as sent, positions as sent
+        ("SELECT * WHERE { ?s ?p ?o ", False),
+    ],
+)
+def test_with_base_declares_the_endpoint_url_only_for_queries_that_need_it(query: str, based: bool) -> None:
+    assert with_base(query, BASE) == (f"BASE <{BASE}>\n{query}" if based else query)

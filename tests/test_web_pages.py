@@ -337,6 +337,8 @@ def test_void_and_source_text(web_client):
 def test_validation_page(web_client):
     body = text(web_client.get("/validation?lang=en"))
     assert "Conforms to the shapes" in body and "Validation Report" in body
+    assert "Data Cube integrity constraints (W3C RDF Data Cube, section 11): 21 of 21 passed" in body
+    assert "IC-12 No duplicate observations: passed" in body and "IC-21 Codes from hierarchy (inverse): passed" in body
 
 
 def test_downloads_page_lists_every_file(web_client):

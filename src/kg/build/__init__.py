@@ -5,6 +5,7 @@ Data flows one way: source text -> Turtle facts -> this build -> build/ (read th
     sources.py  parse the Turtle and the shapes, anchor passages in the report text
     checks.py   written numbers, figures in their quotes, SHACL
     infer.py    OWL 2 RL (owlrl), on what rules can act on
+    cube.py     the W3C Data Cube integrity constraints on the figures (queries/*.rq, *.ru)
     output.py   the dumps, VoID, the manifest, an atomic swap into build/
 """
 
@@ -15,6 +16,7 @@ import time
 from rdflib import Graph
 
 from kg.artifacts import build_lock, is_stale, source_hashes
+from kg.build import cube
 from kg.build.checks import figure_problems, parse_written_number, validate
 from kg.build.infer import _trivial, infer
 from kg.build.model import BuildError, BuildResult, Sources
@@ -66,6 +68,15 @@ def run(settings: Settings) -> BuildResult:
         t = time.perf_counter()
         inferred = infer(sources.ontology, sources.data)
         timings["infer"] = time.perf_counter() - t
+    t = time.perf_counter()
+    integrity = cube.check(sources.ontology + sources.data + inferred)
+    timings["cube"] = time.perf_counter() - t
+    if cube.problems(integrity):
+        conforms = False
+        report_text = (
+            "Data Cube checks:\n" + "\n".join(f"  - {p}" for p in cube.problems(integrity)) + "\n\n" + report_text
+        )
+    report_text += "\n" + cube.report(integrity)
     return BuildResult(sources.ontology, sources.data, inferred, conforms, report_text, report_graph, timings)
 
 

@@ -75,15 +75,18 @@ def run_job(executor, settings, prefixes: dict[str, str], job: Job) -> Reply:
 
     started = time.perf_counter()
     try:
-        check = policy.check_query(job.query)
+        check = policy.check_query(job.query)  # first: SERVICE is refused before any parser evaluates the text
+        query = policy.with_base(job.query, policy.endpoint_base(settings))
+        if query != job.query:
+            check = policy.check_query(query)  # relative FROM / FROM NAMED IRIs read with the BASE
         dataset = policy.resolve_dataset(check, settings, job.default_graph_uris, job.named_graph_uris)
         try:
             if getattr(executor, "needs_network", True):
                 # A remote store must never see a text this endpoint would not run itself: some servers (Virtuoso)
                 # execute SPARQL Update, LOAD included, sent to their query endpoint.
-                policy.parse_as_query(job.query)
+                policy.parse_as_query(query)
             result = executor.execute(
-                job.query, default_graphs=dataset.default_graphs, named_graphs=dataset.named_graphs, timeout=job.timeout
+                query, default_graphs=dataset.default_graphs, named_graphs=dataset.named_graphs, timeout=job.timeout
             )
             kind = kind_of(result)
             fmt = job.plan.get(kind)

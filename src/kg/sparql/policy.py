@@ -220,6 +220,32 @@ def parse_as_query(text: str) -> None:
         raise QueryRejected(str(exc)) from None
 
 
+def endpoint_base(settings: Settings) -> str:
+    """The base IRI relative IRIs of a query without BASE resolve against: the endpoint's own URL under the
+    dataset's base IRI (SPARQL 1.1 Query 4.1.1.1 and RFC 3986 5.1: the retrieval URI of the query). Not the URL of
+    the request, so that an answer does not depend on the Host a client sent."""
+    return settings.base_iri + "sparql"
+
+
+@lru_cache(maxsize=512)
+def with_base(text: str, base: str) -> str:
+    """The query as it runs: unchanged when it parses, else with `BASE <base>` declared first when that makes it a
+    query (relative IRIs and no BASE). The text with its BASE is what every store gets, a remote one too."""
+    from kg.rdf.sparql_text import iri
+    from kg.store.base import QueryRejected
+
+    try:
+        parse_as_query(text)
+        return text
+    except QueryRejected:
+        based = f"BASE {iri(base)}\n{text}"
+    try:
+        parse_as_query(based)
+    except QueryRejected:
+        return text  # not a matter of relative IRIs: refused with the message about the text as sent
+    return based
+
+
 def is_update(text: str) -> bool:
     """True if the text parses as a SPARQL 1.1 Update request (in any view)."""
     from pyparsing import ParseBaseException
