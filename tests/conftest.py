@@ -33,6 +33,7 @@ START_TIMEOUT_S = 90  # generous: CI machines are slow and busy; this only prove
 # Each test module's tiers (by file name).
 MODULE_TIERS: dict[str, tuple[str, ...]] = {
     "test_browser": ("live", "browser"),
+    "test_browser_analysis": ("live", "browser"),
     "test_build": ("unit",),
     "test_cli": ("live",),
     "test_clients_browser": ("live", "browser", "clients"),
@@ -69,6 +70,7 @@ MODULE_TIERS: dict[str, tuple[str, ...]] = {
     "test_web_queries": ("app",),
     "test_web_site": ("app",),
     "test_web_ui": ("app",),
+    "test_web_analysis": ("app",),
 }
 
 # Tests whose needs differ from their module's ("module::test function" -> tiers, in place of the module's).

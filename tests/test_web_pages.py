@@ -70,9 +70,12 @@ def test_entity_page_of_the_district(web_client):
         assert f"/data/jinpu.{ext}" in links
         assert f"</data/jinpu.{ext}>" in resp.headers["Link"]
     assert any(h.startswith("/query?query=") for h in links)  # the SPARQL query that lists it
-    # charts are drawn on the server; the one script only enables the citation's copy buttons
-    scripts = re.findall(r"<script[^>]*>", body)
-    assert len(scripts) == 1 and re.fullmatch(r'<script src="/static/cite\.js\?v=[0-9a-f]+" defer>', scripts[0])
+    # charts are drawn on the server; the scripts only enable the citation's copy buttons and the search suggestions
+    scripts = sorted(re.findall(r"<script[^>]*>", body))
+    assert [re.sub(r"\?v=[0-9a-f]+", "", s) for s in scripts] == [
+        '<script src="/static/cite.js" defer>',
+        '<script src="/static/search-suggest.js" defer>',
+    ]
 
 
 def test_entity_page_shows_no_raw_iri_where_a_label_exists(web_client):

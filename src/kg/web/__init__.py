@@ -59,6 +59,7 @@ ROUTES = [
     ("/class/<path:local>", classes.class_page),
     ("/search", search.search),
     ("/search.json", search.search_json),
+    ("/search/suggest.json", search.suggest_json),
     ("/query", query.query_page),  # also POST, for queries too long for a URL
     ("/query/terms.json", query.terms_json),
     ("/query.csv", query.labelled_csv),

@@ -259,6 +259,30 @@ ZH: dict[str, str] = {
     "{n} of {total} rows": "{n} / {total} 行",
     "Sort by": "排序依据",
     "Format": "格式化",
+    # query charts and sharing
+    "SHARE_BUTTON": "分享",
+    "Link to the query in the editor": "编辑器中查询的链接",
+    "Link copied.": "链接已复制。",
+    "The link is selected: copy it.": "链接已选中，请复制。",
+    "Chart the results": "将结果绘成图表",
+    "Bar": "柱状图",
+    "Line": "折线图",
+    "Scatter": "散点图",
+    "Pivot of two variables": "两个变量的透视图",
+    "Horizontal axis": "横轴",
+    "Vertical axis": "纵轴",
+    "Split by": "分组依据",
+    "(none)": "（无）",
+    "The values of ?{y} have several units ({units}); one axis cannot show them honestly. Filter the query to one unit, or split by the unit.": "?{y} 的值有多个单位（{units}），无法在同一坐标轴上如实呈现。请将查询限定为一个单位，或按单位分组。",
+    "Several rows share one {x}: choose “Split by” to tell them apart.": "多行的 {x} 相同：请选择“分组依据”加以区分。",
+    "A pivot needs two variables: choose one to split by.": "透视图需要两个变量：请选择分组依据。",
+    "A scatter plot needs two numeric variables.": "散点图需要两个数值变量。",
+    "The result has no variable ?{v}; another is shown.": "结果中没有变量 ?{v}，已改用其他变量。",
+    "Chart of ?{y} by ?{x}": "?{y} 按 ?{x} 的图表",
+    # report search and suggestions
+    "In the report": "原文中",
+    "Sentences of the report": "原文句子",
+    "Suggestions": "建议",
 }
 
 
@@ -282,6 +306,7 @@ UNIT_ZH: dict[str, str] = {
 # Interface strings whose English is not their key
 EN: dict[str, str] = {
     "PARSER_NOTE": "",
+    "SHARE_BUTTON": "Share",  # "Share" itself is a kind of figure (占比)
 }
 
 

@@ -23,6 +23,7 @@ from kg.sparql import run_user_query
 from kg.sparql.policy import QueryError
 from kg.web import examples
 from kg.web.dataset_index import site
+from kg.web.models.query_chart import chart_choice, chart_data
 from kg.web.rendering import PageError, _, lang, render
 
 SELECT_FORMATS = [("json", "JSON"), ("xml", "XML"), ("csv", "CSV"), ("tsv", "TSV")]
@@ -71,6 +72,10 @@ def query_page() -> Response:
     text = request.values.get("query")
     if len((text or "").encode("utf-8")) > settings.max_query_bytes:
         raise PageError(413, f"The query is longer than {settings.max_query_bytes} bytes.")
+    try:
+        chart = chart_choice(request.values)
+    except ValueError as exc:
+        raise PageError(400, str(exc)) from None
     chosen = examples.by_name(name, settings.base_iri) if name else None
     if name and chosen is None:
         raise PageError(404, f"There is no example query named {name!r}.")
@@ -82,7 +87,7 @@ def query_page() -> Response:
         text, declared = declare_prefixes(text, s.prefixes)
         outcome = run(text)
     status = outcome.status if outcome and outcome.error else 200
-    share = "/query?" + urlencode({"query": text}) if text else ""
+    share = "/query?" + urlencode({"query": text, **chart}) if text else ""
     downloads = []
     if outcome and not outcome.error:
         formats = GRAPH_FORMATS if outcome.kind == "graph" else SELECT_FORMATS
@@ -104,8 +109,18 @@ def query_page() -> Response:
         prefixes=s.prefixes,
         downloads=downloads,
         share=share,
+        chart=chart,
+        chart_rows=_chart_rows(s, outcome),
         title=_("Query") if chosen is None else chosen.title_in(lang()),
     )
+
+
+def _chart_rows(s, outcome: Outcome | None) -> dict | None:
+    """The result for the chart (SELECT results only), IRIs by their label in the page's language."""
+    if outcome is None or outcome.error or outcome.kind != "select":
+        return None
+    lang_ = lang()
+    return chart_data(outcome.variables, outcome.rows, lambda iri: s.names.label(iri, lang_))
 
 
 def terms_json() -> Response:

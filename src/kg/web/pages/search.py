@@ -6,7 +6,13 @@ half-width forms are ignored.
 
 Ranking: a name that is the query beats a name that starts with it, which beats one that contains it, which beats a
 figure's value, which beats a quote that mentions it; then the kind of thing (an indicator or a place before the
-figures and plans that mention it) and shorter names first. So "GDP" finds the GDP indicator first.
+figures and plans that mention it) and shorter names first. A query that is an indicator's own name (or its
+abbreviation) puts the indicator's headline figure first, the report district's latest level of it: "GDP" finds the
+2021 GDP figure, then the GDP indicator.
+
+Beside the things, every sentence of the report is searched (Chinese by characters, English through the translations
+of the passages it holds), each hit linking to the sentence in the report reader (/report#s-12) with the words
+marked. /search/suggest.json?q= gives the names that complete what is being typed, in both languages.
 
 The search runs over tables the pages already hold, so the user's text never goes into a SPARQL query.
 """
@@ -20,11 +26,14 @@ from flask import Response, jsonify, request
 
 from kg.rdf.formats import best_offer
 from kg.web.dataset_index import Site, site
+from kg.web.pages.report import Sentence, sentences
 from kg.web.rendering import PageError, lang, render
 
 MAX_Q = 200
 MAX_WORDS = 12
 LIMIT = 200
+REPORT_LIMIT = 50
+SUGGEST_LIMIT = 8
 
 # what a word matched in, and what that is worth
 NAME_EXACT, NAME_PREFIX, NAME_WORD, NAME_ANY, VALUE, CONTEXT, QUOTE = 100, 70, 55, 40, 45, 12, 8
@@ -185,7 +194,101 @@ def find(s: Site, q: str, type_iri: str | None = None) -> list[Hit]:
             shortest = min((len(n) for n, _t, _l in d.names), default=99)
             total += 3 * d.prior
             hits.append(Hit(d.iri, matched, matched_lang, (-total, -d.prior, shortest, d.iri), where))
+    return _headlines_first(s, sorted(hits, key=lambda h: h.rank), whole)
+
+
+def _names_it(d: Doc, whole: str) -> bool:
+    return any(n == whole or f"({whole})" in n or f"（{whole}）" in n for n, _t, _l in d.names)
+
+
+def headline_figure(s: Site, indicator: str) -> str | None:
+    """An indicator's headline figure: the report district's level of it, for the latest period, as reported."""
+    level = s.iris.def_ns + "Level"
+    figures = [
+        f
+        for f in s.figures.values()
+        if f.indicator == indicator and f.kind == level and f.area == s.report.district
+        if not (f.planned or f.about or f.parent_area)
+    ]
+    return max(figures, key=lambda f: f.period or "").iri if figures else None
+
+
+def _headlines_first(s: Site, hits: list[Hit], whole: str) -> list[Hit]:
+    """The headline figure of an indicator the query names goes just before the indicator."""
+    docs = {d.iri: d for d in _index(s)}
+    indicator_type = s.iris.def_ns + "Indicator"
+    for h in list(hits[:5]):
+        if indicator_type not in s.names.types.get(h.iri, []) or not _names_it(docs[h.iri], whole):
+            continue
+        figure = headline_figure(s, h.iri)
+        if figure is None:
+            continue
+        hits = [x for x in hits if x.iri != figure]
+        label = s.names.label(figure, "en")
+        hits.append(Hit(figure, label, "en", (h.rank[0] - 1, *h.rank[1:]), "name"))
     return sorted(hits, key=lambda h: h.rank)
+
+
+@dataclass
+class SentenceHit:
+    sentence: Sentence
+    marked: list[tuple[str, bool]]  # the sentence in pieces, True where a word matched
+    translations: list[list[tuple[str, bool]]]  # the translations that matched, marked
+
+
+def _folded(text: str) -> str:
+    """The text normalized like the query, one character for one, so positions in it are positions in the text."""
+    out = []
+    for c in text:
+        n = normalize(c)
+        out.append(n if len(n) == 1 else c.casefold()[:1] or c)
+    return "".join(out)
+
+
+def mark(text: str, ws: list[str]) -> list[tuple[str, bool]]:
+    """The text in pieces, the ones the words match flagged True."""
+    folded, hit = _folded(text), [False] * len(text)
+    for w in ws:
+        pos = folded.find(w)
+        while pos >= 0:
+            hit[pos : pos + len(w)] = [True] * len(w)
+            pos = folded.find(w, pos + len(w))
+    pieces: list[tuple[str, bool]] = []
+    for c, flag in zip(text, hit, strict=True):
+        if pieces and pieces[-1][1] == flag:
+            pieces[-1] = (pieces[-1][0] + c, flag)
+        else:
+            pieces.append((c, flag))
+    return pieces
+
+
+def find_sentences(s: Site, q: str) -> list[SentenceHit]:
+    """The report's sentences holding every word, in Chinese or in the English of their passages (text order)."""
+    ws = words(q)
+    if not ws:
+        return []
+    hits = []
+    for x in sentences(s):
+        zh, en = _folded(x.text), [_folded(t) for t in x.translations]
+        if all(w in zh or any(w in e for e in en) for w in ws):
+            english = [mark(t, ws) for t, e in zip(x.translations, en, strict=True) if any(w in e for w in ws)]
+            hits.append(SentenceHit(x, mark(x.text, ws), english))
+    return hits
+
+
+def suggest_json() -> Response:
+    """GET /search/suggest.json?q=: names (Chinese and English) of the best matches, for the search box."""
+    q, _type = _query()
+    s = site()
+    out, seen = [], set()
+    for h in find(s, q):
+        if h.field != "name" or not h.matched or h.matched in seen:
+            continue
+        seen.add(h.matched)
+        out.append({"label": h.matched, "lang": h.matched_lang, "page": s.urls.page(h.iri), "iri": h.iri})
+        if len(out) == SUGGEST_LIMIT:
+            break
+    return jsonify({"q": q, "suggestions": out})
 
 
 def _query() -> tuple[str, str | None]:
@@ -212,6 +315,7 @@ def search() -> Response:
     q, type_iri = _query()
     s = site()
     hits = find(s, q, type_iri)
+    in_report = [] if type_iri else find_sentences(s, q)
     twin = "/search.json?" + request.query_string.decode("latin-1") if request.query_string else "/search.json"
     return render(
         "search.html",
@@ -219,6 +323,8 @@ def search() -> Response:
         search_q=q,
         hits=hits[:LIMIT],
         total=len(hits),
+        in_report=in_report[:REPORT_LIMIT],
+        report_total=len(in_report),
         type_iri=type_iri,
         alternates=[(twin, "application/json", "JSON")],
     )
@@ -244,6 +350,10 @@ def search_json() -> Response:
                     "types": [{"iri": t, "label": s.names.label(t, lang_)} for t in s.names.types.get(h.iri, [])],
                 }
                 for h in hits[:LIMIT]
+            ],
+            "report": [
+                {"anchor": f"/report#{x.name}", "text": x.text, "translations": x.translations}
+                for x in (h.sentence for h in ([] if type_iri else find_sentences(s, q)[:REPORT_LIMIT]))
             ],
         }
     )

@@ -227,7 +227,45 @@
     draw();
   }
 
+  // ---- share: a link to the editor's current text (and the chart shown), copied ---------------------------------
+
+  function shareUrl() {
+    var area = document.getElementById("query-text");
+    var text = window.kgYasqe ? window.kgYasqe.getValue() : (area ? area.value : "");
+    var here = new URLSearchParams(window.location.search), out = new URLSearchParams();
+    out.set("query", text);
+    ["chart", "x", "y", "by"].forEach(function (k) { if (here.get(k)) { out.set(k, here.get(k)); } });
+    return window.location.origin + "/query?" + out.toString();
+  }
+
+  function copyByHand(input) {  // no clipboard API (an insecure origin, an old phone): select it for the reader
+    input.focus();
+    input.select();
+    input.setSelectionRange(0, input.value.length);
+    try { return document.execCommand("copy"); } catch (e) { return false; }
+  }
+
+  function startShare() {
+    var button = document.getElementById("share-button"), box = document.getElementById("share-box");
+    if (!button || !box) { return; }
+    var input = document.getElementById("share-url"), status = document.getElementById("share-status");
+    var old = document.getElementById("share-link");
+    if (old) { old.hidden = true; }  // it links the last run query; the button links what the editor holds now
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      input.value = shareUrl();
+      box.hidden = false;
+      function done(ok) { status.textContent = text(ok ? "copied" : "copyByHand"); }
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).then(function () { done(true); }, function () { done(copyByHand(input)); });
+      } else {
+        done(copyByHand(input));
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    startShare();
     var tables = document.querySelectorAll("table[data-results]");
     for (var i = 0; i < tables.length; i++) { enhanceTable(tables[i]); }
     var box = document.querySelector("[data-editor]");
