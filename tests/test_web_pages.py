@@ -26,15 +26,17 @@ def hrefs(body: str) -> list[str]:
 # ---- home ---------------------------------------------------------------------------------------------------------
 
 
-def test_home_says_what_the_dataset_is_with_headline_figures_classes_queries_and_downloads(web_client):
+def test_home_says_what_the_dataset_is_with_headline_figures_tasks_and_downloads(web_client):
     resp = web_client.get("/?lang=en")
     body = text(resp)
     assert resp.status_code == 200
     assert "Jinpu KG" in body and "verbatim quote" in body
     assert "2529亿元" in body and "+9%" in body  # GDP and its growth, as the report writes them
     links = hrefs(body)
-    assert "/class/District" in links and "/class/Observation" in links
-    assert any(h.startswith("/query?name=") for h in links)
+    for task in ("/class/Observation", "/compare", "/class/Project", "/class/Enterprise", "/report", "/query"):
+        assert task in links  # the tasks people come for
+    assert "/class/" in links and "/downloads" in links  # the classes one click away
+    assert "/class/District" not in links and not any(h.startswith("/query?name=") for h in links)  # no walls
     for ext in ("ttl", "nt", "jsonld", "trig", "nq"):
         assert f"/download/dataset.{ext}" in links
     assert 'action="/search"' in body

@@ -9,6 +9,7 @@ files the pages run (queries/) and the example queries (examples/ with examples.
     /term/<Local>                  pages/entity.py     page of an ontology term that is not a class
     /class/, /class/<Local>        pages/classes.py    classes and their members (sortable; .json .csv twins)
     /search, /search.json          pages/search.py     label search, HTML and JSON
+    /compare[.csv|.xlsx]           pages/compare.py    2-8 figures side by side (?f=…), a chart per comparable group
     /query                         pages/query.py      SPARQL editor (YASGUI), example queries, results with downloads
     /query.csv                     pages/query.py      a query's results as CSV with a label beside every IRI
     /query/terms.json              pages/query.py      what the editor completes (prefixes, terms, entities)
@@ -33,7 +34,7 @@ from werkzeug.exceptions import HTTPException
 from kg.store.base import ExecutionError
 from kg.web import quotes, rendering
 from kg.web.dataset_index import site
-from kg.web.pages import cite, classes, downloads, entity, health, home, ontology, query, report, search
+from kg.web.pages import cite, classes, compare, downloads, entity, health, home, ontology, query, report, search
 
 bp = Blueprint("web", __name__)
 
@@ -57,6 +58,9 @@ ROUTES = [
     ("/class/<path:local>", classes.class_page),
     ("/search", search.search),
     ("/search.json", search.search_json),
+    ("/compare", compare.compare),
+    ("/compare.csv", compare.compare_csv),
+    ("/compare.xlsx", compare.compare_xlsx),
     ("/query", query.query_page),  # also POST, for queries too long for a URL
     ("/query/terms.json", query.terms_json),
     ("/query.csv", query.labelled_csv),
