@@ -71,7 +71,7 @@ def test_number_formatting(value, group: bool, text: str) -> None:
         (PAGE_SIZE, 1, PAGE_SIZE, 1),
         (PAGE_SIZE + 1, 1, PAGE_SIZE, 2),
         (PAGE_SIZE + 1, 2, 1, 2),
-        (250, 3, 50, 3),
+        (2 * PAGE_SIZE + 7, 3, 7, 3),
     ],
 )
 def test_class_table_paging(rows: int, page: int, shown: int, pages: int) -> None:

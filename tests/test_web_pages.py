@@ -10,6 +10,7 @@ import pytest
 from rdflib import URIRef
 
 from kg.web.dataset_index import site
+from kg.web.models.class_table import PAGE_SIZE
 from tests.fixtures_web import BASE
 
 JINPU = BASE + "id/jinpu"
@@ -198,7 +199,7 @@ def test_class_page_lists_members_with_key_attributes(web_app, web_client, local
     with web_app.app_context():
         members = site().ontology.class_counts.get(BASE + "def#" + local, 0)
     assert members > 0
-    assert body.count("<tr>") >= min(members, 100)
+    assert body.count("<tr>") >= min(members, PAGE_SIZE)
     assert "sort=label" in body
     assert f"</class/{local}.json>" in resp.headers["Link"]
 

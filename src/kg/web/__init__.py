@@ -9,7 +9,8 @@ files the pages run (queries/) and the example queries (examples/ with examples.
     /term/<Local>                  pages/entity.py     page of an ontology term that is not a class
     /class/, /class/<Local>        pages/classes.py    classes and their members (sortable; .json .csv twins)
     /search, /search.json          pages/search.py     label search, HTML and JSON
-    /compare[.csv|.xlsx]           pages/compare.py    2-8 figures side by side (?f=…), a chart per comparable group
+    /compare                       pages/compare.py    2-8 figures side by side (?f=…), a chart per comparable group
+    /compare.csv, /compare.xlsx    pages/compare.py    the compared figures as CSV and Excel
     /query                         pages/query.py      SPARQL editor (YASGUI), example queries, results with downloads
     /query.csv                     pages/query.py      a query's results as CSV with a label beside every IRI
     /query/terms.json              pages/query.py      what the editor completes (prefixes, terms, entities)

@@ -274,7 +274,7 @@ ZH: dict[str, str] = {
     "Files": "文件",
     "For spreadsheets: one row per member, a label beside every link; CSV in UTF-8 (Excel reads the Chinese right) "
     "and Excel files. Each table page gives the same files for what you filter.": (
-        "供电子表格使用：每个成员一行，每个链接旁附名称；CSV 为 UTF-8 编码（Excel 可正确显示中文），另有 Excel 文件。"
+        "供电子表格使用：每个成员一行，每个链接旁附名称；CSV 文件（Excel 可正确显示中文），另有 Excel 文件。"
         "每个表格页面也按所选筛选条件提供同样的文件。"
     ),
     "Growth in 2021": "2021年增速",
