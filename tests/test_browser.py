@@ -355,7 +355,17 @@ def test_axe_finds_no_serious_accessibility_problem(page, kind, lang):
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/page/jinpu", "/page/obs-gdp-2021", "/class/Observation", "/report", "/search?q=gdp"]
+    "path",
+    [
+        "/",
+        "/page/jinpu",
+        "/page/obs-gdp-2021",
+        "/class/Observation",
+        "/report",
+        "/search?q=gdp",
+        "/compare",
+        "/compare?f=obs-gdp-2021&f=obs-gdp-growth-2021",
+    ],
 )
 def test_chinese_text_on_english_pages_is_marked_as_chinese(page, path):
     page.goto(path + ("&" if "?" in path else "?") + "lang=en")
@@ -470,6 +480,17 @@ def test_analyst_compares_three_figures_in_three_clicks(persona):
         page.locator("#compare-links a[href^='/compare.xlsx']").click()  # 3: the comparison as a spreadsheet
     assert download.value.suggested_filename.startswith("jinpu-kg-compare-obs-")
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
+def test_analyst_ticks_figures_on_an_entity_page_to_compare_them(page):
+    page.goto("/page/jinpu?lang=zh")
+    boxes = page.locator("form.figures-pick input[name=f]")
+    for i in range(3):
+        boxes.nth(i).check()
+    page.locator("form.figures-pick button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/compare\?f="))
+    assert page.locator("#compare-table tbody tr").count() == 3
+    assert page.locator("h1").inner_text() == "比较数字"
 
 
 def test_analyst_ticks_figures_in_the_figures_table_to_compare_them(page):

@@ -117,11 +117,14 @@ def test_the_empty_compare_page_is_a_form_that_works_without_javascript(web_clie
         assert web_client.get(link).status_code == 200
 
 
-def test_the_figures_table_and_the_home_page_lead_to_the_compare_view(web_client):
+def test_the_figures_tables_and_the_home_page_lead_to_the_compare_view(web_client):
     table = text(web_client.get("/class/Observation?lang=en"))
     form = table[table.index('id="compare-pick"') - 60 :]
     assert 'action="/compare"' in form[:200]
     assert form.count('type="checkbox" name="f" value="obs-') == PAGE_SIZE
+    entity = text(web_client.get("/page/jinpu?lang=en"))  # an entity page's figures table is such a form too
+    pick = entity[entity.index('class="figures-pick"') - 40 :]
+    assert 'action="/compare"' in pick[:120] and 'name="f" value="obs-gdp-2021"' in pick
     home = text(web_client.get("/?lang=en"))
     assert 'href="/compare"' in home
     headline = html.unescape(re.search(r'href="(/compare\?f=[^"]*)" id="compare-headline"', home).group(1))
