@@ -69,6 +69,7 @@ MODULE_TIERS: dict[str, tuple[str, ...]] = {
     "test_web_pages": ("app",),
     "test_web_queries": ("app",),
     "test_web_site": ("app",),
+    "test_web_tables": ("app",),
     "test_web_ui": ("app",),
     "test_web_analysis": ("app",),
 }

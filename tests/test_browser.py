@@ -55,7 +55,9 @@ def page(browser, live_server):
 
 def test_home_to_class_to_entity_to_source_passage(page):
     page.goto("/")
-    page.locator('.class-list a[href="/class/District"]').click()
+    page.locator("#all-classes").click()  # the classes, one click from home
+    page.wait_for_url(re.compile(r"/class/$"))
+    page.locator('.tree a[href="/class/District"]').click()
     page.wait_for_url(re.compile(r"/class/District$"))
     assert page.locator("h1").inner_text() == "District"
     page.locator('table.members a[href="/page/jinpu"]').click()
@@ -226,6 +228,9 @@ PHONE_PAGES = [
     "/search?q=gdp",
     "/downloads",
     "/validation",
+    "/compare",
+    "/compare?f=obs-gdp-2021&f=obs-foreign-trade-2021&f=obs-gdp-growth-2021",
+    "/class/Observation?page=2",
 ]
 
 
@@ -330,6 +335,8 @@ PAGE_KINDS = {
     "ontology": "/page/def",
     "downloads": "/downloads",
     "validation": "/validation",
+    "compare-pick": "/compare",
+    "compare": "/compare?f=obs-gdp-2021&f=obs-foreign-trade-2021&f=obs-gdp-growth-2021",
     "not-found": "/page/no-such-thing",
 }
 
@@ -348,7 +355,17 @@ def test_axe_finds_no_serious_accessibility_problem(page, kind, lang):
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/page/jinpu", "/page/obs-gdp-2021", "/class/Observation", "/report", "/search?q=gdp"]
+    "path",
+    [
+        "/",
+        "/page/jinpu",
+        "/page/obs-gdp-2021",
+        "/class/Observation",
+        "/report",
+        "/search?q=gdp",
+        "/compare",
+        "/compare?f=obs-gdp-2021&f=obs-gdp-growth-2021",
+    ],
 )
 def test_chinese_text_on_english_pages_is_marked_as_chinese(page, path):
     page.goto(path + ("&" if "?" in path else "?") + "lang=en")
@@ -421,7 +438,7 @@ def test_economist_compares_shares_of_dalian_and_exports_them(persona):
 
 def test_analyst_filters_projects_in_two_clicks(persona):
     page, _lang = persona
-    page.locator('.class-list a[href="/class/Project"]').click()  # 1: the projects
+    page.locator('#tasks a[href="/class/Project"]').click()  # 1: the projects
     page.wait_for_url(re.compile(r"/class/Project"))
     assert page.locator("#class-note").is_visible()  # these are the projects the report names, against 206 / 232
     signed = page.locator('#facets [data-facet=status] a[href*="status=Signed"]')
@@ -446,3 +463,59 @@ def test_developer_runs_an_example_query_in_two_clicks(persona):
     assert page.locator("table.results-table tbody tr").count() >= 6
     assert page.locator("table.results-table td a").first.inner_text().strip()  # labelled, linked cells
     assert page.locator(".results-filter").is_visible()
+
+
+def test_analyst_compares_three_figures_in_three_clicks(persona):
+    page, lang = persona
+    page.locator("#tasks #task-compare").click()  # 1: the compare view
+    page.wait_for_url(re.compile(r"/compare$"))
+    page.locator("#compare-suggestions a").first.click()  # 2: the district's 2021 amounts in 亿元
+    page.wait_for_url(re.compile(r"/compare\?f="))
+    rows = page.locator("#compare-table tbody tr")
+    assert rows.count() >= 3
+    chart = page.locator("#compare-charts figure.chart").first
+    assert chart.is_visible() and chart.locator("g.bar").count() == rows.count()  # one unit, one axis
+    assert "亿元" in rows.first.inner_text()
+    with page.expect_download() as download:
+        page.locator("#compare-links a[href^='/compare.xlsx']").click()  # 3: the comparison as a spreadsheet
+    assert download.value.suggested_filename.startswith("jinpu-kg-compare-obs-")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
+def test_analyst_ticks_figures_on_an_entity_page_to_compare_them(page):
+    page.goto("/page/jinpu?lang=zh")
+    boxes = page.locator("form.figures-pick input[name=f]")
+    for i in range(3):
+        boxes.nth(i).check()
+    page.locator("form.figures-pick button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/compare\?f="))
+    assert page.locator("#compare-table tbody tr").count() == 3
+    assert page.locator("h1").inner_text() == "比较数字"
+
+
+def test_analyst_ticks_figures_in_the_figures_table_to_compare_them(page):
+    page.goto("/class/Observation?lang=en")
+    boxes = page.locator("#compare-pick input[name=f]")
+    picked = [boxes.nth(i).get_attribute("value") for i in (0, 1, 3)]
+    for i in (0, 1, 3):
+        boxes.nth(i).check()
+    page.locator("#compare-pick button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/compare\?f="))
+    assert [p.split("=")[1] for p in page.url.split("?")[1].split("&")] == picked  # the selection is the link
+    assert page.locator("#compare-table tbody tr").count() == 3
+    assert page.locator("#compare-why").is_visible()  # a level and a growth rate do not share an axis
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_developer_opens_the_figures_tables_sparql_in_the_editor(page, lang):
+    page.goto(f"/class/Observation?kind=Share&lang={lang}")
+    count = int(page.locator("#member-count").inner_text().split("/")[0])
+    page.locator("#table-sparql summary").click()
+    assert "jp:Observation" in page.locator("#table-sparql pre").inner_text()
+    page.locator("#open-sparql").click()  # one click
+    page.wait_for_url(re.compile(r"/query\?query="))
+    page.wait_for_selector(".yasqe .CodeMirror")
+    text = page.evaluate("window.kgYasqe.getValue()")
+    assert "?item a jp:Observation" in text and "jp:kind" in text
+    page.wait_for_selector("table.results-table")
+    assert page.locator("table.results-table tbody tr").count() == count

@@ -71,7 +71,7 @@ def test_number_formatting(value, group: bool, text: str) -> None:
         (PAGE_SIZE, 1, PAGE_SIZE, 1),
         (PAGE_SIZE + 1, 1, PAGE_SIZE, 2),
         (PAGE_SIZE + 1, 2, 1, 2),
-        (250, 3, 50, 3),
+        (2 * PAGE_SIZE + 7, 3, 7, 3),
     ],
 )
 def test_class_table_paging(rows: int, page: int, shown: int, pages: int) -> None:
@@ -80,7 +80,7 @@ def test_class_table_paging(rows: int, page: int, shown: int, pages: int) -> Non
     assert on_page[:1] == [(page - 1) * PAGE_SIZE][: len(on_page)]
 
 
-@pytest.mark.parametrize(("rows", "page"), [(0, 2), (PAGE_SIZE, 2), (250, 4)])
+@pytest.mark.parametrize(("rows", "page"), [(0, 2), (PAGE_SIZE, 2), (2 * PAGE_SIZE + 1, 4)])
 def test_class_table_paging_past_the_end(rows: int, page: int) -> None:
     with pytest.raises(TableError) as info:
         page_of(list(range(rows)), page)

@@ -10,6 +10,7 @@ import pytest
 from rdflib import URIRef
 
 from kg.web.dataset_index import site
+from kg.web.models.class_table import PAGE_SIZE
 from tests.fixtures_web import BASE
 
 JINPU = BASE + "id/jinpu"
@@ -26,15 +27,17 @@ def hrefs(body: str) -> list[str]:
 # ---- home ---------------------------------------------------------------------------------------------------------
 
 
-def test_home_says_what_the_dataset_is_with_headline_figures_classes_queries_and_downloads(web_client):
+def test_home_says_what_the_dataset_is_with_headline_figures_tasks_and_downloads(web_client):
     resp = web_client.get("/?lang=en")
     body = text(resp)
     assert resp.status_code == 200
     assert "Jinpu KG" in body and "verbatim quote" in body
     assert "2529亿元" in body and "+9%" in body  # GDP and its growth, as the report writes them
     links = hrefs(body)
-    assert "/class/District" in links and "/class/Observation" in links
-    assert any(h.startswith("/query?name=") for h in links)
+    for task in ("/class/Observation", "/compare", "/class/Project", "/class/Enterprise", "/report", "/query"):
+        assert task in links  # the tasks people come for
+    assert "/class/" in links and "/downloads" in links  # the classes one click away
+    assert "/class/District" not in links and not any(h.startswith("/query?name=") for h in links)  # no walls
     for ext in ("ttl", "nt", "jsonld", "trig", "nq"):
         assert f"/download/dataset.{ext}" in links
     assert 'action="/search"' in body
@@ -199,7 +202,7 @@ def test_class_page_lists_members_with_key_attributes(web_app, web_client, local
     with web_app.app_context():
         members = site().ontology.class_counts.get(BASE + "def#" + local, 0)
     assert members > 0
-    assert body.count("<tr>") >= min(members, 100)
+    assert body.count("<tr>") >= min(members, PAGE_SIZE)
     assert "sort=label" in body
     assert f"</class/{local}.json>" in resp.headers["Link"]
 

@@ -9,6 +9,8 @@ files the pages run (queries/) and the example queries (examples/ with examples.
     /term/<Local>                  pages/entity.py     page of an ontology term that is not a class
     /class/, /class/<Local>        pages/classes.py    classes and their members (sortable; .json .csv twins)
     /search, /search.json          pages/search.py     label search, HTML and JSON
+    /compare                       pages/compare.py    2-8 figures side by side (?f=…), a chart per comparable group
+    /compare.csv, /compare.xlsx    pages/compare.py    the compared figures as CSV and Excel
     /query                         pages/query.py      SPARQL editor (YASGUI), example queries, results with downloads
     /query.csv                     pages/query.py      a query's results as CSV with a label beside every IRI
     /query.csv-metadata.json       pages/query.py      its CSV on the Web metadata (models/csvw.py; class CSVs too)
@@ -35,7 +37,7 @@ from werkzeug.exceptions import HTTPException
 from kg.store.base import ExecutionError
 from kg.web import quotes, rendering
 from kg.web.dataset_index import site
-from kg.web.pages import cite, classes, downloads, entity, health, home, ontology, query, report, search
+from kg.web.pages import cite, classes, compare, downloads, entity, health, home, ontology, query, report, search
 
 bp = Blueprint("web", __name__)
 
@@ -60,6 +62,9 @@ ROUTES = [
     ("/search", search.search),
     ("/search.json", search.search_json),
     ("/search/suggest.json", search.suggest_json),
+    ("/compare", compare.compare),
+    ("/compare.csv", compare.compare_csv),
+    ("/compare.xlsx", compare.compare_xlsx),
     ("/query", query.query_page),  # also POST, for queries too long for a URL
     ("/query/terms.json", query.terms_json),
     ("/query.csv", query.labelled_csv),

@@ -283,6 +283,71 @@ ZH: dict[str, str] = {
     "In the report": "原文中",
     "Sentences of the report": "原文句子",
     "Suggestions": "建议",
+    # compare view, table tools, tasks on the home page, tabular downloads
+    "Columns": "列",
+    "Compare": "比较",
+    "Compare figures": "比较数字",
+    "Compare selected": "比较所选",
+    "Compare these figures": "比较这些数字",
+    "Each group of comparable figures has a chart of its own; a figure alone is in the table only.": (
+        "每组可比的数字各有一张图；单独的数字只列在表中。"
+    ),
+    "Enterprises": "企业",
+    "Every figure": "全部数字",
+    "Everything in it, by class": "按类浏览全部内容",
+    "Files": "文件",
+    "For spreadsheets: one row per member, a label beside every link; CSV in UTF-8 (Excel reads the Chinese right) "
+    "and Excel files. Each table page gives the same files for what you filter.": (
+        "供电子表格使用：每个成员一行，每个链接旁附名称；CSV 文件（Excel 可正确显示中文），另有 Excel 文件。"
+        "每个表格页面也按所选筛选条件提供同样的文件。"
+    ),
+    "Growth in 2021": "2021年增速",
+    "Link": "链接",
+    "Open the SPARQL for this table in the query editor": "在查询编辑器中打开此表的 SPARQL",
+    "Other": "其他",
+    "Pages": "分页",
+    "Pick other figures": "另选数字",
+    "Pick two to {n} figures to see them side by side: figures that can be compared share a chart, the others get "
+    "one each.": "选择 2 至 {n} 个数字并排查看：可比的数字共用一张图，其余各自成图。",
+    "Projects": "项目",
+    "Query with SPARQL": "用 SPARQL 查询",
+    "Read the report": "阅读原文",
+    "Ready-made comparisons": "现成的比较",
+    "Rows": "行数",
+    "Rows {first}–{last} of {total}": "第 {first}–{last} 行，共 {total} 行",
+    "Shares of Dalian": "占大连市的比重",
+    "Show these columns": "显示这些列",
+    "Table": "表格",
+    "Tables": "表格",
+    "The SPARQL for this table": "此表的 SPARQL",
+    "The dataset as RDF and the build's files": "RDF 格式的数据集及构建文件",
+    "The district's 2021 amounts in 亿元": "新区2021年以亿元计的总量",
+    "The figures": "数字",
+    "These figures are not drawn on one axis": "这些数字未画在同一坐标轴上",
+    "This comparison": "此比较",
+    "This query gives the rows of this table, every page of them, with the filters and columns chosen here.": (
+        "此查询给出本表的全部行（所有分页），并采用此处选择的筛选条件和列。"
+    ),
+    "What you can do": "您可以",
+    "as stated": "如原文所述",
+    "by country and industry": "按国家和产业",
+    "cols={name} is not a column of this table; it has: {keys}.": "cols={name} 不是此表的列；可选的列有：{keys}。",
+    "filter by kind, theme, unit and area; sort; download as CSV or Excel": "按类型、主题、单位和地区筛选，排序，下载 CSV 或 Excel",
+    "of {whole}": "占{whole}",
+    "put figures side by side, charted where they compare": "并排比较数字，可比者绘成图表",
+    "some are targets or plans, not results": "其中有目标或计划数，而非实际结果",
+    "tables as CSV and Excel, the dataset as RDF": "CSV 和 Excel 表格，RDF 数据集",
+    "the projects the report names, by status, industry and investor": "报道提及的项目，按状态、产业和投资方",
+    "the report says": "原文为",
+    "the source text, every passage that gave a fact marked": "原文全文，标出每段提供事实的文字",
+    "they are in different units": "单位不同",
+    "they are of different kinds (a level, a growth rate, a share …)": "类型不同（总量、增速、比重……）",
+    "they are of different periods": "时期不同",
+    "they are shares of different wholes": "所占的整体不同",
+    "tick 2 to 8 figures": "勾选 2 至 8 个数字",
+    "{n} classes": "{n} 个类",
+    "{n} example queries to start from": "{n} 个示例查询",
+    "{n} figures side by side, as the report states them.": "{n} 个数字并排，如原文所述。",
 }
 
 

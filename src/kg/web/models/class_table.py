@@ -20,7 +20,7 @@ from kg.web.html import number
 from kg.web.i18n import translate
 from kg.web.models import facets
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 MAX_COLUMNS = 5
 # Key attributes per class, in order; other classes get their most used properties.
 COLUMNS: dict[str, list[str]] = {
@@ -222,6 +222,25 @@ def sorted_rows(s: Site, table: Table, sort: str, order: str, lang: str, rows: l
     return rows
 
 
+def chosen_columns(table: Table, args: dict[str, list[str]], lang: str) -> list[Column]:
+    """The columns ?cols= asks for, in the table's order (all of them when it names none). Raises TableError for a
+    name that is no column of the table."""
+    wanted = [c for value in args.get("cols", []) for c in value.split(",") if c]
+    keys = [c.key for c in table.columns]
+    unknown = [c for c in wanted if c not in keys]
+    if unknown:
+        raise TableError(
+            400,
+            translate(
+                "cols={name} is not a column of this table; it has: {keys}.",
+                lang,
+                name=unknown[0],
+                keys=", ".join(keys),
+            ),
+        )
+    return [c for c in table.columns if c.key in wanted] if wanted else list(table.columns)
+
+
 def page_of(rows: list[Row], page: int) -> tuple[list[Row], int]:
     """(the rows on that page, how many pages there are)."""
     pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
@@ -291,15 +310,19 @@ def json_table(s: Site, table: Table, rows: list[Row], facet_list: list, lang: s
     }
 
 
-def csv_table(s: Site, table: Table, rows: list[Row], lang: str) -> tuple[list[str], list[list[str]]]:
-    """The .csv twin of a table that is not the figures: a label beside every IRI, numbers as numbers."""
+def csv_table(
+    s: Site, table: Table, rows: list[Row], lang: str, columns: list[Column] | None = None
+) -> tuple[list[str], list[list[str]]]:
+    """The .csv twin of a table that is not the figures: a label beside every IRI, numbers as numbers; the chosen
+    columns (all by default)."""
+    columns = table.columns if columns is None else columns
     header = ["iri", "label_zh", "label_en"]
-    for c in table.columns:
+    for c in columns:
         header += [c.key, f"{c.key}_label"]
     data = []
     for r in rows:
         line = [r.iri, s.names.label_in(r.iri, "zh") or "", s.names.label_in(r.iri, "en") or ""]
-        for c in table.columns:
+        for c in columns:
             line += _cell_pair(s, r.cells.get(c.key, []), lang)
         data.append(line)
     return header, data

@@ -58,6 +58,9 @@ class FacetSpec:
     label: str
     values: Callable[[Site, object], Iterable[tuple[str, str | None, str]]]  # row -> (token, iri, text)
     order: str = "count"  # count, status, label
+    # The facet in SPARQL: a pattern binding ?v for ?item ({asserted}: the asserted graph's IRI), so that the table's
+    # SPARQL (models/table_sparql.py) narrows its rows as the facet does.
+    sparql: str = ""
 
 
 def token(s: Site, node: Node | str) -> tuple[str, str | None, str]:
@@ -105,25 +108,36 @@ def _figure(get: Callable[[Site, object], Iterable[object]]) -> Callable[[Site, 
 
 SPECS: dict[str, list[FacetSpec]] = {
     "Project": [
-        FacetSpec("status", "Status", _cells("status"), order="status"),
-        FacetSpec("industry", "Industry", _cells("inIndustry")),
-        FacetSpec("investor", "Investor", _cells("investor")),
-        FacetSpec("place", "Place", _cells("locatedIn")),
+        FacetSpec(
+            "status", "Status", _cells("status"), order="status", sparql="GRAPH <{asserted}> {{ ?item jp:status ?v }}"
+        ),
+        FacetSpec(
+            "industry", "Industry", _cells("inIndustry"), sparql="GRAPH <{asserted}> {{ ?item jp:inIndustry ?v }}"
+        ),
+        FacetSpec("investor", "Investor", _cells("investor"), sparql="GRAPH <{asserted}> {{ ?item jp:investor ?v }}"),
+        FacetSpec("place", "Place", _cells("locatedIn"), sparql="GRAPH <{asserted}> {{ ?item jp:locatedIn ?v }}"),
     ],
     "Observation": [
-        FacetSpec("kind", "Kind", _cells("kind")),
-        FacetSpec("theme", "Theme", _figure(lambda s, f: [s.ontology.indicator_groups.get(f.indicator or "")])),
-        FacetSpec("unit", "Unit", _figure(lambda s, f: [f.unit])),
-        FacetSpec("area", "Area", _cells("refArea")),
-        FacetSpec("qualifier", "Qualifier", _figure(lambda s, f: [f.qualifier])),
+        FacetSpec("kind", "Kind", _cells("kind"), sparql="GRAPH <{asserted}> {{ ?item jp:kind ?v }}"),
+        FacetSpec(
+            "theme",
+            "Theme",
+            _figure(lambda s, f: [s.ontology.indicator_groups.get(f.indicator or "")]),
+            sparql="?item jp:indicator/jp:inGroup ?v",
+        ),
+        FacetSpec("unit", "Unit", _figure(lambda s, f: [f.unit]), sparql="?item jp:unitAsWritten ?v"),
+        FacetSpec("area", "Area", _cells("refArea"), sparql="GRAPH <{asserted}> {{ ?item jp:refArea ?v }}"),
+        FacetSpec("qualifier", "Qualifier", _figure(lambda s, f: [f.qualifier]), sparql="?item jp:qualifier ?v"),
     ],
     "Organization": [
-        FacetSpec("kind", "Kind", _types),
-        FacetSpec("country", "Country", _cells("country")),
+        FacetSpec("kind", "Kind", _types, sparql="GRAPH <{asserted}> {{ ?item a ?v }}"),
+        FacetSpec("country", "Country", _cells("country"), sparql="GRAPH <{asserted}> {{ ?item jp:country ?v }}"),
     ],
     "Enterprise": [
-        FacetSpec("country", "Country", _cells("country")),
-        FacetSpec("industry", "Industry", _cells("inIndustry")),
+        FacetSpec("country", "Country", _cells("country"), sparql="GRAPH <{asserted}> {{ ?item jp:country ?v }}"),
+        FacetSpec(
+            "industry", "Industry", _cells("inIndustry"), sparql="GRAPH <{asserted}> {{ ?item jp:inIndustry ?v }}"
+        ),
     ],
 }
 

@@ -11,7 +11,7 @@ from rdflib import URIRef
 
 from kg.web.dataset_index import Site, site
 from kg.web.linked_data import alternates, rdf_response
-from kg.web.models import class_table, csvw, exports
+from kg.web.models import class_table, csvw, exports, table_sparql
 from kg.web.models.class_table import TableError
 from kg.web.models.entity import description
 from kg.web.pages.entity import split_ext
@@ -54,7 +54,7 @@ def index() -> Response:
 
 
 def class_page(local: str) -> Response:
-    """GET /class/<Local>[.json|.csv|.ttl|.jsonld|.nt|.rdf]."""
+    """GET /class/<Local>[.json|.csv|.xlsx|.ttl|.jsonld|.nt|.rdf]."""
     s, f = site(), fmt()
     if local.endswith(".csv" + csvw.SUFFIX):
         return class_csv_metadata(local.removesuffix(".csv" + csvw.SUFFIX))
@@ -75,19 +75,14 @@ def class_page(local: str) -> Response:
         raise PageError(400, "page must be a number") from None
     try:
         rows, facet_list = class_table.filtered(s, cls, table, _args(), f.lang)
+        columns = class_table.chosen_columns(table, _args(), f.lang)
         rows = class_table.sorted_rows(s, table, sort, order, f.lang, rows)
         shown, pages = class_table.page_of(rows, page_no)
     except TableError as exc:
         raise PageError(exc.status, str(exc)) from None
     twin_query = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "lang")]
     twin_args = ("?" + urlencode(twin_query)) if twin_query else ""
-    links = [
-        (f"/class/{local}.json{twin_args}", "application/json", "JSON"),
-        (f"/class/{local}.csv{twin_args}", "text/csv", "CSV"),
-    ]
-    if exports.has_figure_export(s, cls):
-        links.append((f"/class/{local}.xlsx{twin_args}", exports.XLSX, "Excel"))
-    links += alternates(f"/class/{local}")
+    sparql = table_sparql.table_query(s, table, columns, facet_list, _of_iri(s), f.lang)
     return render(
         "class.html",
         cls=cls,
@@ -97,29 +92,49 @@ def class_page(local: str) -> Response:
         subclasses=s.ontology.subclasses(cls),
         counts=s.ontology.class_counts,
         table=table,
+        columns=columns,
         rows=shown,
         total=len(rows),
+        first=(page_no - 1) * class_table.PAGE_SIZE + 1,
         sort=sort if sort in {c.key for c in table.columns} else "label",
         order=order,
         page=page_no,
         pages=pages,
         figures=s.figures,
-        alternates=links,
+        alternates=_twin_links(s, cls, local, twin_args),
         sort_args=[(k, v) for k, v in request.args.items(multi=True) if k not in ("sort", "order", "page")],
+        keep_args=[(k, v) for k, v in request.args.items(multi=True) if k not in ("cols", "page")],
         facets=facet_list,
         facet_url=lambda key, value: facet_url(key, value),
         clear_url=facet_url(None, None),
         twin_args=twin_args,
         total_all=len(table.rows),
         note=class_table.class_note(s, cls),
+        sparql=sparql,
+        sparql_url="/query?" + urlencode({"query": sparql}),
     )
+
+
+def _of_iri(s: Site) -> str | None:
+    of = request.args.get("of")
+    iri = s.iris.entity_iri(of) if of else None
+    return str(iri) if iri is not None else None
+
+
+def _twin_links(s: Site, cls: str, local: str, twin_args: str) -> list[tuple[str, str, str]]:
+    links = [
+        (f"/class/{local}.json{twin_args}", "application/json", "JSON"),
+        (f"/class/{local}.csv{twin_args}", "text/csv", "CSV"),
+        (f"/class/{local}.xlsx{twin_args}", exports.XLSX, "Excel"),
+    ]
+    return links + alternates(f"/class/{local}")
 
 
 def facet_url(key: str | None, value: str | None) -> str:
     """The current URL with one facet value switched on or off (key None: all facets off), back on page 1."""
     keep = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
     if key is None:
-        keep = [(k, v) for k, v in keep if k in ("sort", "order", "lang", "of")]
+        keep = [(k, v) for k, v in keep if k in ("sort", "order", "lang", "of", "cols")]
     elif (key, value) in keep:
         keep.remove((key, value))
     else:
@@ -129,13 +144,15 @@ def facet_url(key: str | None, value: str | None) -> str:
 
 def class_data(local: str, twin: str) -> Response:
     """The table's twins: .json (with the facets and their counts), .csv (spreadsheet-ready: UTF-8 with a byte-order
-    mark, a label beside every IRI) and, for figures, .xlsx. The same facet parameters as the page."""
+    mark, a label beside every IRI) and .xlsx (the same rows as a spreadsheet). The same facet and ?cols= parameters
+    as the page; the figures have the columns of the figures table (exports.figure_table)."""
     s = site()
     lang_ = lang()
     cls = class_iri(s, local)
     table = class_table.table_for(s, cls)
     try:
         rows, facet_list = class_table.filtered(s, cls, table, _args(), lang_)
+        columns = class_table.chosen_columns(table, _args(), lang_)
     except TableError as exc:
         raise PageError(exc.status, str(exc)) from None
     sort, order = request.args.get("sort", "label"), request.args.get("order", "asc")
@@ -147,11 +164,10 @@ def class_data(local: str, twin: str) -> Response:
         figures = [s.figures[r.iri] for r in rows if r.iri in s.figures]
         header, data = exports.figure_table(s, figures, lang_, request.host_url.rstrip("/"))
     else:
-        header, data = class_table.csv_table(s, table, rows, lang_)
+        header, data = class_table.csv_table(s, table, rows, lang_, columns)
     if twin == "xlsx":
-        if not exports.has_figure_export(s, cls):
-            raise PageError(404, _("Only the figures table is offered as a spreadsheet."))
-        return exports.xlsx_response(header, data, name + ".xlsx", sheet=_("Figures"))
+        sheet = _("Figures") if exports.has_figure_export(s, cls) else s.names.label(cls, lang_)
+        return exports.xlsx_response(header, data, name + ".xlsx", sheet=sheet)
     resp = exports.csv_response(header, data, name + ".csv")
     resp.headers["Link"] = csvw.link_header(f"/class/{local}.csv", request.query_string.decode("latin-1"))
     return resp

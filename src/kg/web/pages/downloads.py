@@ -1,5 +1,6 @@
 """Downloads: the build's files served as they are (dataset in every format, ontology, shapes, VoID, validation
-report, source text), the /downloads overview and the validation report page."""
+report, source text), the /downloads overview (those files and the tables: the figures and every class as CSV and
+Excel) and the validation report page."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from kg.sparql.answers import CORS_HEADERS, choose_encoding
 from kg.sparql.graph_store import GraphRequest
 from kg.sparql.service import EXTENSION
 from kg.web import catalog
-from kg.web.dataset_index import site
+from kg.web.dataset_index import Site, site
 from kg.web.linked_data import DOCUMENT_FORMATS, HTML, document_links, negotiate, offered, rdf_response
 from kg.web.rendering import PageError, _, lang, render
 
@@ -146,6 +147,16 @@ def source(filename: str) -> Response:
     return _send(SOURCE)
 
 
+def tables(s: Site) -> list[tuple[str, str, int]]:
+    """(class IRI, local name, members) of every class with members that has a table page: the figures first,
+    then by label."""
+    counts = s.ontology.class_counts
+    rows = [(c, s.iris.local(c) or "", counts.get(c, 0)) for c in s.ontology.classes]
+    rows = [r for r in rows if r[1] and r[2] > 0]
+    rows.sort(key=lambda r: (r[1] != "Observation", s.names.label(r[0], lang()).lower()))
+    return rows
+
+
 def index() -> Response:
     s = site()
     artifacts = _artifacts()
@@ -153,6 +164,7 @@ def index() -> Response:
     return render(
         "downloads.html",
         files=files,
+        tables=tables(s),
         manifest=artifacts.manifest(),
         graphs=[(n, s.settings.graph_iri(n)) for n in GRAPH_NAMES],
         dataset_jsonld=catalog.dataset_jsonld(s, request.host_url),

@@ -1,9 +1,11 @@
-"""The home page: what the dataset is and where it comes from, the district's headline figures, the classes with
-their member counts, a search box, the example queries and the downloads. /index.json is its machine twin."""
+"""The home page: what the dataset is and where it comes from, the district's headline figures (and a link to compare
+them), a search box, the tasks people come for (figures, compare, projects, enterprises, the report, query,
+downloads) with the classes one click away, and the downloads. /index.json is its machine twin."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from flask import Response, jsonify, request
 
@@ -89,12 +91,20 @@ def read_manifest(s: Site) -> dict:
     return BuildArtifacts(s.settings.build_dir).manifest()
 
 
+def compare_query(s: Site, headlines: list[Headline]) -> str:
+    """?f=…&f=… of the headline figures, for the compare view (which takes up to eight)."""
+    names = [s.iris.name(h.fig.iri) for h in headlines]
+    return urlencode([("f", n) for n in names if n][:8])
+
+
 def home() -> Response:
     s = site()
+    headlines = headline_figures(s)
     return render(
         "home.html",
         dataset_jsonld=catalog.dataset_jsonld(s, request.host_url),
-        headlines=headline_figures(s),
+        headlines=headlines,
+        headline_compare=compare_query(s, headlines) if len(headlines) >= 2 else "",
         shares=share_comparison(s, fmt()),
         classes=class_rows(s),
         queries=examples.load_all(s.settings.base_iri),
