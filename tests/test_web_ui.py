@@ -401,6 +401,7 @@ TECHNICAL = {
     "OWL",
     "SHACL",
     "VoID",
+    "DCAT",
     "GDP",
     "TriG",
     "N-Quads",

@@ -2,13 +2,14 @@
 per kind of page (pages/), rendering and formatting (rendering, html, linked_data, charts, labels, i18n), the .rq
 files the pages run (queries/) and the example queries (examples/ with examples.py).
 
-    /, /index.json                 pages/home.py       what the dataset is, headline figures, classes, examples
+    /, /index.json                 pages/home.py       what the dataset is, headline figures, the tasks people come for
     /id/<name>, /def               pages/entity.py     the IRIs themselves: 303 to /page/<name> or /data/<name>.<ext>
     /page/<name>                   pages/entity.py     entity page (HTML); /page/def is the ontology documentation
     /data/<name>[.<ext>]           pages/entity.py     the entity's description: .ttl .jsonld .nt .rdf (or by Accept)
     /term/<Local>                  pages/entity.py     page of an ontology term that is not a class
     /class/, /class/<Local>        pages/classes.py    classes and their members (sortable; .json .csv twins)
-    /search, /search.json          pages/search.py     label search, HTML and JSON
+    /search, /search.json          pages/search.py     search of names, figures and every sentence of the report
+    /search/suggest.json           pages/search.py     suggestions while typing, from labels in both languages
     /compare                       pages/compare.py    2-8 figures side by side (?f=…), a chart per comparable group
     /compare.csv, /compare.xlsx    pages/compare.py    the compared figures as CSV and Excel
     /query                         pages/query.py      SPARQL editor (YASGUI), example queries, results with downloads
