@@ -47,6 +47,8 @@ MODULE_TIERS: dict[str, tuple[str, ...]] = {
     "test_query_text": ("unit",),
     "test_query_workers": ("app",),
     "test_readme": ("unit",),
+    "test_reconcile": ("app",),
+    "test_reconcile_client": ("live",),
     "test_relations": ("unit",),
     "test_remote_answers": ("backends", "app"),
     "test_remote_app": ("backends", "app"),
