@@ -44,6 +44,7 @@ MODULE_TIERS: dict[str, tuple[str, ...]] = {
     "test_layers": ("unit",),
     "test_linked_data_protocol": ("live",),
     "test_mcp": ("app",),
+    "test_mcp_live": ("live",),
     "test_ontology": ("unit",),
     "test_query_text": ("unit",),
     "test_query_workers": ("app",),
