@@ -14,6 +14,9 @@ from flask.testing import FlaskClient
 from py_reconciliation_service_api.models.manifest import Manifest
 from py_reconciliation_service_api.models.reconciliation import BatchReconciliationResult
 
+from kg.sparql import EXTENSION
+from kg.sparql.fairshare import TooBusy
+
 pytestmark = pytest.mark.usefixtures("web_app")
 
 
@@ -197,3 +200,19 @@ def test_preview_is_an_html_snippet_in_both_languages(web_client: FlaskClient) -
     assert "大连港" in html and "Port of Dalian" in html and "/page/dalian-port" in html
     figure = web_client.get("/reconcile/preview?id=obs-gdp-2021").get_data(as_text=True)
     assert "2529" in figure
+
+
+def test_a_batch_counts_against_the_fair_share_of_sparql(web_client: FlaskClient, web_app, monkeypatch) -> None:
+    share = web_app.extensions[EXTENSION].fairshare
+    charged: list[tuple[str, float]] = []
+    monkeypatch.setattr(share, "finish", lambda client, seconds, **_: charged.append((client, seconds)))
+    reconcile(web_client, {"q": {"query": "Dalian"}})
+    assert len(charged) == 1 and charged[0][1] > 0
+
+    def over_share(client: str, text: str) -> None:
+        raise TooBusy(429, "Your queries used 30.0 s of query time", 7)
+
+    monkeypatch.setattr(share, "admit", over_share)
+    resp = web_client.post("/reconcile", data={"queries": json.dumps({"q": {"query": "Dalian"}})})
+    assert resp.status_code == 429 and resp.headers["Retry-After"] == "7"
+    assert "query time" in resp.json["message"] and len(charged) == 1

@@ -7,17 +7,21 @@
     GET  /reconcile/suggest/property     prefix=, cursor=: properties of the ontology
     GET  /reconcile/preview?id=          an HTML snippet about an entity, for a client's preview pane
 
-The matching and scoring are kg.web.models.reconcile's. Bad input is a 400 with a JSON message; every answer may be
-read from any origin (CORS), as everywhere on the site.
+The matching and scoring are kg.web.models.reconcile's. A batch's time counts against the client's fair share of
+query time, as a /sparql query's does. Bad input is a 400 with a JSON message; every answer may be read from any
+origin (CORS), as everywhere on the site.
 """
 
 from __future__ import annotations
 
+import time
 import unicodedata
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 from markupsafe import Markup
 
+from kg.sparql.fairshare import TooBusy
+from kg.sparql.service import EXTENSION
 from kg.web.dataset_index import site
 from kg.web.html import Formatter
 from kg.web.models import reconcile as model
@@ -28,10 +32,28 @@ MAX_FIELD = 200_000
 MAX_CURSOR = 10_000
 
 
-def _bad(message: str) -> Response:
-    resp = jsonify({"status": 400, "error": "Bad request", "message": message})
-    resp.status_code = 400
+def _bad(message: str, status: int = 400, retry_after: int = 0) -> Response:
+    resp = jsonify({"status": status, "error": "Bad request" if status == 400 else "Too busy", "message": message})
+    resp.status_code = status
+    if retry_after:
+        resp.headers["Retry-After"] = str(retry_after)
     return resp
+
+
+def _answer_charged(s, batch: dict) -> Response:
+    """The batch's answers, their time charged to the client's fair share of query time as /sparql charges a
+    query's (kg.sparql.fairshare): a client over its share is refused (429) before anything runs."""
+    share = current_app.extensions[EXTENSION].fairshare
+    client = request.remote_addr or ""
+    try:
+        share.admit(client, "reconcile")
+    except TooBusy as exc:
+        return _bad(exc.message, exc.status, exc.retry_after)
+    started = time.monotonic()
+    try:
+        return jsonify(model.answer_batch(s, batch))
+    finally:
+        share.finish(client, time.monotonic() - started)
 
 
 def _root() -> str:
@@ -65,7 +87,7 @@ def service() -> Response:
                 raise model.ReconcileError("Send the queries as the form field queries={...} (JSON).")
             return jsonify(model.manifest(s, _root(), SERVICE_NAME))
         batch = model.parse_batch(s, _text_arg("queries", required=True))
-        return jsonify(model.answer_batch(s, batch))
+        return _answer_charged(s, batch)
     except model.ReconcileError as exc:
         return _bad(str(exc))
 
