@@ -76,3 +76,24 @@ def test_kg_serve_answers_mcp_over_http(live_server: str) -> None:
 def test_bad_mcp_requests_are_4xx(live_server: str, method: str, body: bytes, headers: dict) -> None:
     resp = requests.request(method, live_server + "/mcp", data=body, headers=headers, timeout=30)
     assert 400 <= resp.status_code < 500, (resp.status_code, resp.text)
+
+
+def test_mcp_over_http_is_post_only_and_readable_from_any_origin(live_server: str) -> None:
+    url = live_server + "/mcp"
+    for method in ("GET", "DELETE"):
+        resp = requests.request(method, url, headers={"Accept": "text/event-stream"}, timeout=30)
+        assert resp.status_code == 405 and resp.headers["Allow"] == "POST, OPTIONS" and "POST" in resp.text
+    preflight = requests.options(
+        url,
+        headers={
+            "Origin": "https://assistant.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, mcp-protocol-version",
+        },
+        timeout=30,
+    )
+    assert preflight.status_code == 200 and preflight.headers["Access-Control-Allow-Origin"] == "*"
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    headers = {"Origin": "https://assistant.example", "Accept": "application/json, text/event-stream"}
+    resp = requests.post(url, json=ping, headers=headers, timeout=30)
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"

@@ -222,7 +222,7 @@ def _add_tools(server: MCPServer, app: Flask) -> None:
         type: Annotated[str | None, Field(description="Only things of this class (e.g. Enterprise, Place)")] = None,
         limit: Limit = 20,
     ) -> dict:
-        """Search the knowledge graph by name (Chinese, English, pinyin-free), figure as written or quote."""
+        """Search the knowledge graph by name (Chinese or English), figure as written or quote: the site's search."""
         return _in_app(app, lambda s: search_tool(s, text, type, limit))
 
     @server.tool()
@@ -280,31 +280,60 @@ def serve_stdio(app: Flask) -> None:
 
 class HttpMount:
     """The streamable HTTP transport as an ASGI app for the front end (kg.frontend) to hand HTTP_PATH to. Stateless
-    with JSON responses, so that any server process can answer any request. The SDK's session manager is started
-    on the first request, in the serving process's event loop, and runs until the process ends."""
+    with JSON responses, so that any server process can answer any request; POST only (a server without a stream
+    of its own answers GET with 405, as the transport allows), readable from any origin (CORS) as the rest of the
+    site. The SDK's session manager is started on the first request, in the serving process's event loop, and runs
+    until the process ends."""
 
     def __init__(self, app: Flask):
+        from starlette.middleware.cors import CORSMiddleware
+
         server = build_server(app)
-        self.asgi = server.streamable_http_app(
+        transport = server.streamable_http_app(
             streamable_http_path=HTTP_PATH,
             stateless_http=True,
             json_response=True,
             # the data is public and read-only and nothing rides on cookies: any Host may ask, as for /sparql
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
+        self.asgi = CORSMiddleware(
+            transport,
+            allow_origins=["*"],
+            allow_methods=["POST"],
+            allow_headers=["*"],
+            expose_headers=["Mcp-Session-Id", "Mcp-Protocol-Version"],
+            max_age=86400,
+        )
         self.manager = server.session_manager
         self._ready: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
 
-    async def _run(self) -> None:
-        async with self.manager.run():
-            assert self._ready is not None
-            self._ready.set()
-            await asyncio.Event().wait()
+    async def _run(self, ready: asyncio.Event) -> None:
+        try:
+            async with self.manager.run():
+                ready.set()
+                await asyncio.Event().wait()
+        finally:
+            ready.set()  # a manager that failed to start: requests fail (500, logged) rather than wait for ever
 
     async def __call__(self, scope, receive, send) -> None:
+        if scope["method"] not in ("POST", "OPTIONS"):
+            await _not_allowed(send)
+            return
         if self._ready is None:
             self._ready = asyncio.Event()
-            self._task = asyncio.get_running_loop().create_task(self._run())
+            self._task = asyncio.get_running_loop().create_task(self._run(self._ready))
         await self._ready.wait()
         await self.asgi(scope, receive, send)
+
+
+async def _not_allowed(send) -> None:
+    body = b"This MCP server is stateless: send its JSON-RPC messages with POST (no event stream to GET).\n"
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"allow", b"POST, OPTIONS"),
+        (b"access-control-allow-origin", b"*"),
+    ]
+    await send({"type": "http.response.start", "status": 405, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
