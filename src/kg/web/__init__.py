@@ -21,7 +21,10 @@ files the pages run (queries/) and the example queries (examples/ with examples.
     /source/<file>                 pages/downloads.py  the source text of the report
     /validation                    pages/downloads.py  the validation report of the current build, as a page
     /healthz                       pages/health.py     readiness: 200 when this process answers from its data, else 503
-    /reconcile, /reconcile/...     pages/reconcile.py  the Reconciliation Service API 0.2: manifest, queries, suggest
+    /reconcile                     pages/reconcile.py  Reconciliation Service API 0.2: manifest (GET), queries (POST)
+    /reconcile/suggest/entity      pages/reconcile.py  its suggest services: /reconcile/suggest/type and
+                                                       /reconcile/suggest/property too
+    /reconcile/preview             pages/reconcile.py  an entity's preview, an HTML snippet
 """
 
 from __future__ import annotations
