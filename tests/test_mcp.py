@@ -101,7 +101,13 @@ def test_list_figures_filters(web_app: Flask) -> None:
 
 def test_sparql_select_ask_and_construct(web_app: Flask) -> None:
     select = ok(web_app, "sparql_query", query="SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
-    assert select["kind"] == "select" and select["variables"] == ["n"] and int(select["rows"][0]["n"]) > 1000
+    assert select["kind"] == "select" and select["variables"] == ["n"]
+    assert int(select["rows"][0]["n"]["value"]) > 1000
+    assert select["rows"][0]["n"]["datatype"] == "http://www.w3.org/2001/XMLSchema#integer"
+    query = "SELECT ?s ?l WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(lang(?l) = 'zh') } LIMIT 1"
+    labels = ok(web_app, "sparql_query", query=query)
+    row = labels["rows"][0]
+    assert row["s"]["type"] == "uri" and row["l"]["type"] == "literal" and row["l"]["xml:lang"] == "zh"
     assert ok(web_app, "sparql_query", query="ASK { ?s ?p ?o }")["boolean"] is True
     graph = ok(web_app, "sparql_query", query="CONSTRUCT { ?s a ?t } WHERE { ?s a ?t } LIMIT 3")
     assert len(Graph().parse(data=graph["turtle"], format="turtle")) == 3

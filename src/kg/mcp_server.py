@@ -8,8 +8,9 @@ Tools:
     search          names, figures as written and quotes, in Chinese or English (the site's search)
     get_entity      an entity's names, types, statements, the report's words it was derived from, its figures
     list_figures    the figures, filtered by indicator, kind, qualifier and area, each in words in both languages
-    sparql_query    a read-only SPARQL query, run by the endpoint's own service (kg.sparql.service.run_user_query):
-                    the same policy (no update, no SERVICE, no FROM), time limit, row limit and fair share as /sparql
+    sparql_query    a read-only SPARQL query (rows as in SPARQL JSON results), run by the endpoint's own service
+                    (kg.sparql.service.run_user_query): the same policy (no update, no SERVICE, no FROM), time
+                    limit, row limit and fair share as /sparql
 
 Everything is read from the app's dataset index inside a Flask app context; nothing an assistant sends opens an
 outbound connection (the SPARQL policy refuses SERVICE before a query runs).
@@ -172,6 +173,20 @@ def figures_tool(s: Site, indicator: str | None, kind: str | None, qualifier: st
     return {"total": len(chosen), "figures": [figure_json(s, f) for f in chosen[:limit]]}
 
 
+def _binding(term: Any) -> dict:
+    """A solution's value as SPARQL 1.1 Query Results JSON writes it (type, value, xml:lang or datatype)."""
+    if isinstance(term, URIRef):
+        return {"type": "uri", "value": str(term)}
+    if isinstance(term, Literal):
+        out = {"type": "literal", "value": str(term)}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype:
+            out["datatype"] = str(term.datatype)
+        return out
+    return {"type": "bnode", "value": str(term)}
+
+
 def sparql_tool(service: SparqlService, query: str, client: str) -> dict:
     """The query run by the endpoint's service, as the query page runs it; a refusal is the tool's error."""
     try:
@@ -181,7 +196,7 @@ def sparql_tool(service: SparqlService, query: str, client: str) -> dict:
     out: dict[str, Any] = {"kind": result.kind, "truncated": result.truncated, "max_rows": result.max_rows}
     if result.kind == "select":
         out["variables"] = result.variables
-        out["rows"] = [{k: str(v) for k, v in row.items()} for row in result.rows]
+        out["rows"] = [{k: _binding(v) for k, v in row.items()} for row in result.rows]
     elif result.kind == "ask":
         out["boolean"] = result.boolean
     else:
