@@ -23,7 +23,7 @@ LAYERS = [
     ("store", ("kg.store",)),
     ("sparql", ("kg.sparql",)),
     ("web", ("kg.web",)),
-    ("app", ("kg.app", "kg.cli", "kg.server", "kg.frontend", "kg.deploy")),
+    ("app", ("kg.app", "kg.cli", "kg.server", "kg.frontend", "kg.deploy", "kg.mcp_server")),
     ("testing", ("kg.testing",)),
 ]
 

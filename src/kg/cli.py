@@ -1,4 +1,4 @@
-"""The `kg` command: build, validate, stats, load, serve."""
+"""The `kg` command: build, validate, stats, load, serve, mcp."""
 
 from __future__ import annotations
 
@@ -90,6 +90,23 @@ def cmd_serve(args) -> int:
     return run(args)
 
 
+def cmd_mcp(args) -> int:
+    """Serve the MCP server over stdin/stdout (kg.mcp_server); stdout carries only the protocol."""
+    import contextlib
+
+    from kg.app import create_app
+    from kg.mcp_server import serve_stdio
+    from kg.server import ensure_build
+
+    settings = load_settings(base_iri=getattr(args, "base_iri", None), store=args.store)
+    with contextlib.redirect_stdout(sys.stderr):
+        if settings.store == "embedded" and not args.no_build:
+            ensure_build(settings)
+        app = create_app(settings)
+    serve_stdio(app)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kg", description="Jinpu KG: build, validate and serve the knowledge graph.")
     parser.add_argument("--base-iri", help="dataset IRI base (env KG_BASE_IRI)")
@@ -107,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     loader.set_defaults(func=cmd_load)
     server = sub.add_parser("serve", help="serve the pages and the SPARQL endpoint (builds first if needed)")
     add_server_arguments(server).set_defaults(func=cmd_serve)
+    mcp = sub.add_parser("mcp", help="serve the MCP server for assistants over stdio (docs/assistants.md)")
+    mcp.add_argument("--store", help="'embedded' or a remote SPARQL query URL (env KG_STORE)")
+    mcp.add_argument("--no-build", action="store_true", help="serve the build as it is, even if stale")
+    mcp.set_defaults(func=cmd_mcp)
     args = parser.parse_args(argv)
     return args.func(args)
 

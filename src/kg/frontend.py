@@ -8,6 +8,7 @@ thread only once its whole request has arrived.
                -> Front (ASGI): /healthz is 503 once the process is shutting down; the body read in full (413 over
                   the limit, once the rest is read and dropped); the client address taken from X-Forwarded-For
                   only when the peer is a trusted proxy
+               -> /mcp: the MCP server's streamable HTTP transport (kg.mcp_server.HttpMount), an ASGI app
                -> a2wsgi's thread pool (`threads` per process) -> the Flask app
 
 Slow, idle or half-sent requests therefore cost a socket and a few kilobytes, never a thread. Each server process
@@ -32,6 +33,7 @@ from kg.config import Settings
 log = logging.getLogger("kg.frontend")
 
 HEALTH_PATH = "/healthz"
+MCP_PATH = "/mcp"  # kg.mcp_server.HTTP_PATH
 MAX_URL_BYTES = 65535  # httptools' URL parser reads no longer URLs
 # An oversized request body is read and dropped up to this much before the 413, so that its sender, still sending,
 # reads the answer (closing with unread data would reset the connection); larger ones are cut off at once.
@@ -189,6 +191,7 @@ class Front:
         self.trusted = _networks(settings.trusted_proxies)
         self.body_limit = settings.max_query_bytes * 3 + 16384
         self.draining = False
+        self.mcp = _mcp_mount(wsgi_app)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -228,6 +231,9 @@ class Front:
         if scope["path"] == "/sparql" and scope["method"] in ("GET", "POST") and self.service is not None:
             if await self._sparql(scope, body, address, send):
                 return
+        if scope["path"] == MCP_PATH and self.mcp is not None:
+            await self.mcp(scope, _replay(body), send)
+            return
         sent = False
 
         async def replay():
@@ -342,6 +348,30 @@ class Front:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def _mcp_mount(wsgi_app):
+    """The MCP server's HTTP transport over the app (None for an app without the dataset, as in some tests)."""
+    if not hasattr(wsgi_app, "extensions") or "kg_sparql" not in wsgi_app.extensions:
+        return None
+    from kg.mcp_server import HttpMount
+
+    return HttpMount(wsgi_app)
+
+
+def _replay(body: bytes):
+    """An ASGI receive that gives the whole (already read) body once, then a disconnect."""
+    sent = False
+
+    async def receive():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # the client stays until the response is sent
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 def _environ(scope, body: bytes, address: str) -> dict:

@@ -250,6 +250,7 @@ def serve(settings: Settings, processes: int | None = None) -> None:
 
     import kg.app
     import kg.frontend
+    import kg.mcp_server
     import kg.sparql
     import kg.web  # noqa: F401
 

@@ -26,6 +26,10 @@ files the pages run (queries/) and the example queries (examples/ with examples.
     /source/<file>                 pages/downloads.py  the source text of the report
     /validation                    pages/downloads.py  the validation report of the current build, as a page
     /healthz                       pages/health.py     readiness: 200 when this process answers from its data, else 503
+    /reconcile                     pages/reconcile.py  Reconciliation Service API 0.2: manifest (GET), queries (POST)
+    /reconcile/suggest/entity      pages/reconcile.py  its suggest services: /reconcile/suggest/type and
+                                                       /reconcile/suggest/property too
+    /reconcile/preview             pages/reconcile.py  an entity's preview, an HTML snippet
 """
 
 from __future__ import annotations
@@ -38,7 +42,20 @@ from werkzeug.exceptions import HTTPException
 from kg.store.base import ExecutionError
 from kg.web import quotes, rendering
 from kg.web.dataset_index import site
-from kg.web.pages import cite, classes, compare, downloads, entity, health, home, ontology, query, report, search
+from kg.web.pages import (
+    cite,
+    classes,
+    compare,
+    downloads,
+    entity,
+    health,
+    home,
+    ontology,
+    query,
+    reconcile,
+    report,
+    search,
+)
 
 bp = Blueprint("web", __name__)
 
@@ -84,11 +101,17 @@ ROUTES = [
     ("/healthz", health.healthz),
     ("/sitemap.xml", downloads.sitemap),
     ("/robots.txt", downloads.robots),
+    ("/reconcile", reconcile.service),  # also POST: a batch of queries
+    ("/reconcile/suggest/entity", reconcile.suggest_entity),
+    ("/reconcile/suggest/type", reconcile.suggest_type),
+    ("/reconcile/suggest/property", reconcile.suggest_property),
+    ("/reconcile/preview", reconcile.preview),
 ]
+POST_VIEWS = (query.query_page, reconcile.service)
 
 for rule, view in ROUTES:
     endpoint = f"{view.__module__.rsplit('.', 1)[-1]}_{view.__name__}"
-    methods = ["GET", "HEAD", "POST"] if view is query.query_page else ["GET", "HEAD"]
+    methods = ["GET", "HEAD", "POST"] if view in POST_VIEWS else ["GET", "HEAD"]
     bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=methods)
 
 # Pages whose derived tables are worth computing before the first visitor asks.
