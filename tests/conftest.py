@@ -34,7 +34,7 @@ START_TIMEOUT_S = 90  # generous: CI machines are slow and busy; this only prove
 MODULE_TIERS: dict[str, tuple[str, ...]] = {
     "test_browser": ("live", "browser"),
     "test_browser_analysis": ("live", "browser"),
-    "test_build": ("unit",),
+    "test_build": ("unit", "slow"),  # each test runs the build on all the data: two to seven seconds
     "test_cli": ("live",),
     "test_clients_browser": ("live", "browser", "clients"),
     "test_clients_node": ("live", "clients"),
