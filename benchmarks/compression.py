@@ -18,6 +18,8 @@ from pathlib import Path
 import requests
 from endpoint import start_ours
 
+from kg.testing import built_settings
+
 BIG_SELECT = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10000"
 TARGETS = [
     ("district page", "/page/jinpu", None, "text/html"),
@@ -42,15 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build-dir", type=Path, help="a build to serve (default: the project's, built if stale)")
     args = parser.parse_args(argv)
-    from dataclasses import replace
-
-    from kg.config import load_settings
-    from kg.server import ensure_build
-
-    settings = load_settings()
-    if args.build_dir is not None:
-        settings = replace(settings, build_dir=args.build_dir.resolve())
-    ensure_build(settings)
+    settings = built_settings(args.build_dir)
     with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
         server = start_ours(settings.build_dir, Path(tmp) / "server.log")
         try:

@@ -35,9 +35,8 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from kg.config import load_settings
 from kg.rdf.sparql_text import iri, string
-from kg.testing import OxigraphServer, ServerProcess, oxigraph_command, start_app_server, stop_processes
+from kg.testing import OxigraphServer, ServerProcess, built_settings, oxigraph_command, start_app_server, stop_processes
 
 QUERIES = Path(__file__).parent / "queries"
 JSON = "application/sparql-results+json"
@@ -285,14 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     concurrencies = [int(c) for c in args.concurrency.split(",")]
 
-    from dataclasses import replace
-
-    from kg.server import ensure_build
-
-    settings = load_settings()
-    if args.build_dir is not None:
-        settings = replace(settings, build_dir=args.build_dir.resolve())
-    ensure_build(settings)  # fresh before the server starts, so that its start-up is measured with a build present
+    # fresh before the server starts, so that its start-up is measured with a build present
+    settings = built_settings(args.build_dir)
     build_dir = settings.build_dir
     dataset = build_dir / "dataset.nq"
     triples = sum(1 for _ in dataset.open("rb"))

@@ -30,6 +30,8 @@ from urllib.parse import quote
 from endpoint import QUERIES, start_ours, start_oxigraph, stop_processes
 from slow_clients import Latencies, raise_open_files
 
+from kg.testing import built_settings
+
 CHEAP_QUERY = "PREFIX jp: <https://w3id.org/jinpu-kg/def#>\nASK { ?o jp:refArea ?a } # victim NNN"
 JSON = "application/sparql-results+json"
 
@@ -171,15 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     raise_open_files(4096)
 
-    from dataclasses import replace
-
-    from kg.config import load_settings
-    from kg.server import ensure_build
-
-    settings = load_settings()
-    if args.build_dir is not None:
-        settings = replace(settings, build_dir=args.build_dir.resolve())
-    ensure_build(settings)
+    settings = built_settings(args.build_dir)
     cheap = "?query=" + quote(CHEAP_QUERY, safe="")
     print(
         f"{args.attackers} attackers (127.0.0.2-127.0.0.{1 + args.attackers}) sending runaway.rq back to back; "

@@ -27,6 +27,8 @@ from endpoint import distinct_requests, load, mix, sample_parameters, start_ours
 from unique_queries import in_process, numbered
 from werkzeug.test import EnvironBuilder
 
+from kg.testing import built_settings
+
 STAGES = ("http request", "policy", "engine", "result writing", "hand-off (worker round trip)", "response")
 
 
@@ -84,15 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-dir", type=Path, help="a build to serve (default: the project's, built if stale)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-    from dataclasses import replace
-
-    from kg.config import load_settings
-    from kg.server import ensure_build
-
-    settings = load_settings()
-    if args.build_dir is not None:
-        settings = replace(settings, build_dir=args.build_dir.resolve())
-    ensure_build(settings)
+    settings = built_settings(args.build_dir)
     dataset = settings.build_dir / "dataset.nq"
     sequence = mix(distinct_requests(sample_parameters(dataset, args.seed)), args.requests, args.seed)
     times = profile(settings, numbered(sequence, "stages"))

@@ -32,6 +32,8 @@ from urllib.parse import quote
 
 from endpoint import start_ours, start_oxigraph, stop_processes
 
+from kg.testing import built_settings
+
 CHEAP_QUERY = "PREFIX jp: <https://w3id.org/jinpu-kg/def#>\nASK { ?o jp:refArea ?a } # request NNN"
 
 
@@ -205,15 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     limit = raise_open_files(2 * args.slow + 4096)
 
-    from dataclasses import replace
-
-    from kg.config import load_settings
-    from kg.server import ensure_build
-
-    settings = load_settings()
-    if args.build_dir is not None:
-        settings = replace(settings, build_dir=args.build_dir.resolve())
-    ensure_build(settings)
+    settings = built_settings(args.build_dir)
     ask = "/sparql?query=" + quote(CHEAP_QUERY, safe="")
     print(
         f"{args.slow} slow connections over {-(-args.slow // args.slow_per_address)} loopback addresses; "

@@ -36,6 +36,8 @@ from endpoint import (
     stop_processes,
 )
 
+from kg.testing import built_settings
+
 
 def numbered(requests: list[Request], tag: str) -> list[Request]:
     return [Request(r.name, f"# {tag} {i}\n{r.query}", r.accept) for i, r in enumerate(requests)]
@@ -72,15 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-dir", type=Path, help="a build to serve (default: the project's, built if stale)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-    from dataclasses import replace
-
-    from kg.config import load_settings
-    from kg.server import ensure_build
-
-    settings = load_settings()
-    if args.build_dir is not None:
-        settings = replace(settings, build_dir=args.build_dir.resolve())
-    ensure_build(settings)
+    settings = built_settings(args.build_dir)
     dataset = settings.build_dir / "dataset.nq"
     distinct = distinct_requests(sample_parameters(dataset, args.seed))
     sequence = mix(distinct, args.requests, args.seed)

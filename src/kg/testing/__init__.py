@@ -107,6 +107,21 @@ class ServerProcess:
         stop_process(self.process)
 
 
+def built_settings(build_dir: Path | None = None):
+    """The settings from the environment, on `build_dir` when given, with a fresh build there (built if missing or
+    stale): what a benchmark serves and measures."""
+    from dataclasses import replace
+
+    from kg.config import load_settings
+    from kg.server import ensure_build
+
+    settings = load_settings()
+    if build_dir is not None:
+        settings = replace(settings, build_dir=Path(build_dir).resolve())
+    ensure_build(settings)
+    return settings
+
+
 def start_app_server(
     build_dir: Path,
     log_path: Path,
