@@ -131,6 +131,17 @@ def test_the_figures_tables_and_the_home_page_lead_to_the_compare_view(web_clien
     assert web_client.get(headline).status_code == 200
 
 
+def test_figures_found_by_search_can_be_compared(web_client):
+    """Search for 增长 (growth): the growth figures it finds are ticked and compared, one chart for the rates."""
+    found = text(web_client.get("/search?q=%E5%A2%9E%E9%95%BF&lang=en"))
+    form = found[found.index('class="figures-pick"') - 60 :]
+    assert 'action="/compare"' in form[:200]
+    picked = re.findall(r'name="f" value="(obs-[^"]+-growth-2021)"', form)[:3]
+    assert len(picked) == 3
+    compared = text(web_client.get("/compare?" + "&".join(f"f={name}" for name in picked) + "&lang=en"))
+    assert compared.count('<figure class="chart"') == 1 and all(name in compared for name in picked)
+
+
 # ---- the SPARQL for a table -----------------------------------------------------------------------------------
 
 TABLES = [
