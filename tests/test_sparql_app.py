@@ -13,17 +13,22 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from rdflib import RDFS, Literal, URIRef
 
 from kg.app import create_app
 from kg.config import Settings
-from kg.sparql import EXTENSION, QueryError, run_user_query
+from kg.sparql import EXTENSION, QueryError
 from kg.store import QueryExecutor, Store
 from kg.store.embedded import EmbeddedStore
 
 ROOT = Path(__file__).resolve().parents[1]
 JINPU = URIRef("https://w3id.org/jinpu-kg/id/jinpu")
+
+
+def run_user_query(query: str, **dataset):
+    """A user query through the current app's SPARQL service, as the query page runs it."""
+    return current_app.extensions[EXTENSION].run_user_query(query, **dataset)
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,17 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from flask import current_app
 
-from kg.sparql import run_user_query
+from kg.sparql import EXTENSION
 from kg.web import examples
 
 QUERIES = examples.load_all()
+
+
+def run_user_query(query: str, **dataset):
+    """A user query through the current app's SPARQL service, as the query page runs it."""
+    return current_app.extensions[EXTENSION].run_user_query(query, **dataset)
 
 
 def test_there_are_at_least_ten_canned_queries_with_titles_and_descriptions():

@@ -25,7 +25,6 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
-from flask import current_app
 from rdflib import Graph
 from rdflib.term import Node
 
@@ -304,6 +303,9 @@ class SparqlService:
     def run_user_query(
         self, query: str, default_graph_uris: Sequence[str] = (), named_graph_uris: Sequence[str] = (), client: str = ""
     ) -> UserQueryResult:
+        """Run a query typed by a user (the query page, an assistant's tool) with exactly the checks, limits, time-out
+        and fair share of /sparql. Raises QueryError (.status 400/403/406/413/503..., .message) when it is refused or
+        fails."""
         check_size(query, self.settings)
         if not query.strip():
             raise QueryError(400, "The query is empty.")
@@ -338,16 +340,3 @@ def _failed(exc: QueryError) -> Reply:
         retry_after=getattr(exc, "retry_after", 0),
         timed_out=isinstance(exc, QueryTimedOut),
     )
-
-
-def run_user_query(
-    query: str, *, default_graph_uris: Sequence[str] = (), named_graph_uris: Sequence[str] = ()
-) -> UserQueryResult:
-    """Run a query typed by a user (the query page) with exactly the checks, limits and time-out of /sparql.
-
-    Raises QueryError (.status 400/403/406/413/503..., .message) when the query is refused or fails."""
-    from flask import has_request_context, request
-
-    service: SparqlService = current_app.extensions[EXTENSION]
-    client = (request.remote_addr or "") if has_request_context() else ""
-    return service.run_user_query(query, default_graph_uris, named_graph_uris, client)

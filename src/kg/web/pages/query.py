@@ -5,7 +5,7 @@ shareable URL (/query?query=...). The project's prefixes are predeclared: a quer
 without declaring it gets the declaration added, and says so. /query/terms.json feeds the editor's autocompletion
 (prefixes, classes, properties, and the data's entities by label) from this server, never from elsewhere.
 
-User queries run through kg.sparql.run_user_query, so they get the endpoint's checks, row cap and time limit.
+User queries run through SparqlService.run_user_query: the endpoint's checks, row cap, time limit and fair share.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 from rdflib import Graph
 from rdflib.term import Node
 
 from kg.rdf.query_text import declare_prefixes, star_order
-from kg.sparql import run_user_query
+from kg.sparql import EXTENSION
 from kg.sparql.policy import QueryError
 from kg.web import examples
 from kg.web.dataset_index import site
@@ -46,7 +46,8 @@ class Outcome:
 def run(text: str) -> Outcome:
     """Run a user query with the endpoint's safety rules, row cap and time limit."""
     try:
-        result = run_user_query(text)
+        service = current_app.extensions[EXTENSION]
+        result = service.run_user_query(text, client=request.remote_addr or "")
     except QueryError as exc:
         return Outcome(error=exc.message, status=exc.status)
     out = Outcome(kind=result.kind, truncated=bool(result.truncated), max_rows=result.max_rows)
