@@ -136,6 +136,7 @@ def _tier_problems(config: pytest.Config) -> list[str]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     problems = _tier_problems(config)
     modules: dict[str, object] = {}
+    ui_on_other_stores: list[pytest.Item] = []
     for item in items:
         module = item.path.stem
         tiers = TEST_TIERS.get(f"{module}::{getattr(item, 'originalname', item.name)}", MODULE_TIERS.get(module))
@@ -151,6 +152,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for tier in sorted(tiers):
             item.add_marker(tier)
         modules[module] = getattr(item, "module", None)
+        if "browser" in tiers and "clients" not in tiers and "backends" in tiers:
+            ui_on_other_stores.append(item)
+    if ui_on_other_stores:  # the pages are the same on every store (the app tier compares them): one browser run
+        config.hook.pytest_deselected(items=ui_on_other_stores)
+        dropped = set(ui_on_other_stores)
+        items[:] = [item for item in items if item not in dropped]
     for key in TEST_TIERS:  # an entry for a test renamed or removed would be silently dropped
         module, name = key.split("::")
         if modules.get(module) is not None and not hasattr(modules[module], name):
