@@ -1,13 +1,13 @@
-"""The query worker pool on its own, with real worker processes on the session's build: the thread path (`run`) and
-the event-loop path (`run_async`) give the same answers, large replies included; a query past its first slice is
-handed on to a thread and still stopped at the time limit; the pipes stay as the thread path needs them."""
+"""The query worker pool on its own, with real worker processes on the session's build: replies small and large (a
+large one is read on a thread) are the same as the worker wrote them; a query past its first slice continues in the
+slow lane and is still stopped at the time limit; more queries than places wait on the loop; a query given up is
+stopped and its worker replaced; a light client's query takes the reserve that heavy ones may not."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
@@ -49,85 +49,112 @@ def job(settings: Settings, query: str, max_rows: int = 100_000) -> Job:
     return Job(query, own, own, PLAN, max_rows, TIMEOUT)
 
 
-def test_both_paths_give_the_same_answers_large_replies_included(pool) -> None:
+def idle_workers(pool: QueryWorkerPool) -> int:
+    with pool._lock:
+        return len(pool._idle)
+
+
+def wait_for_all_workers(pool: QueryWorkerPool) -> None:
+    deadline = time.monotonic() + 60
+    while idle_workers(pool) < pool.size and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert idle_workers(pool) == pool.size, "the pool did not start (or restore) all its workers"
+
+
+def test_small_and_large_replies_arrive_whole(pool) -> None:
     pool, settings = pool
-    threads = ThreadPoolExecutor(4)
     small = job(settings, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
     large = job(settings, EVERYTHING)
 
-    async def on_the_loop():
-        return [await pool.run_async(j, TIMEOUT, threads) for j in (small, large, small)]
+    async def run_all():
+        return [await pool.run(j, TIMEOUT) for j in (small, large, small)]
 
-    by_thread = [pool.run(j, TIMEOUT) for j in (small, large, small)]
-    by_loop = uvloop.run(on_the_loop())
-    assert all(r.ok for r in by_thread + by_loop), [r.message for r in by_thread + by_loop]
-    assert len(by_loop[1].body) > LOOP_READ_MAX_BYTES  # read on a thread, not on the loop
-    assert len(by_loop[0].body) < LOOP_READ_MAX_BYTES
-    assert [r.body for r in by_loop] == [r.body for r in by_thread]
-    assert by_loop[1].body.count(b"\n") == by_loop[1].rows
-    # uvloop leaves a watched fd non-blocking; the pool must hand back pipes the thread path can read whole
+    replies = uvloop.run(run_all())
+    assert all(r.ok for r in replies), [r.message for r in replies]
+    assert len(replies[1].body) > LOOP_READ_MAX_BYTES  # read on a thread, not on the loop
+    assert len(replies[0].body) < LOOP_READ_MAX_BYTES and replies[0].body == replies[2].body
+    assert replies[1].body.count(b"\n") == replies[1].rows
+    # uvloop leaves a watched fd non-blocking; the pool must hand back pipes whose blocking reads read whole messages
     assert all(os.get_blocking(w.replies.fileno()) for w in pool._workers)
 
 
-def test_a_query_past_its_slice_continues_on_a_thread_and_is_stopped_at_the_limit(pool) -> None:
+def test_a_query_past_its_slice_continues_in_the_slow_lane_and_is_stopped_at_the_limit(pool) -> None:
     pool, settings = pool
-    threads = ThreadPoolExecutor(4)
     entered, left = [], []
 
     async def scenario():
         started = time.monotonic()
         runaway = asyncio.ensure_future(
-            pool.run_async(
+            pool.run(
                 job(settings, RUNAWAY),
                 TIMEOUT,
-                threads,
                 enter_slow=lambda: entered.append(time.monotonic() - started),
                 leave_slow=lambda: left.append(True),
             )
         )
         await asyncio.sleep(0.6)  # past the slice: its fast-lane place is free again
-        cheap = await pool.run_async(job(settings, "ASK { ?s ?p ?o }"), TIMEOUT, threads)
-        cheap_at = time.monotonic() - started
+        cheap = await pool.run(job(settings, "ASK { ?s ?p ?o }"), TIMEOUT)
+        cheap_done = not runaway.done()
         with pytest.raises(QueryTimedOut):
             await runaway
-        return cheap, cheap_at, time.monotonic() - started
+        return cheap, cheap_done, time.monotonic() - started
 
-    cheap, cheap_at, stopped_at = uvloop.run(scenario())
-    assert cheap.ok and cheap.body.startswith(b'{"head"') and cheap_at < TIMEOUT
+    cheap, answered_while_the_runaway_ran, stopped_at = uvloop.run(scenario())
+    assert cheap.ok and cheap.body.startswith(b'{"head"') and answered_while_the_runaway_ran
     assert len(entered) == 1 and 0.2 < entered[0] < 1.0 and left == [True]
     assert TIMEOUT - 0.1 < stopped_at < TIMEOUT + 2.0
     assert pool.stats["timeouts"] >= 1
 
 
-def test_the_event_loop_path_waits_on_a_thread_when_no_worker_is_free(pool) -> None:
+def test_more_queries_than_places_wait_on_the_loop(pool) -> None:
     pool, settings = pool
-    threads = ThreadPoolExecutor(8)
     query = job(settings, "SELECT ?s ?o WHERE { ?s ?p ?o FILTER(isIRI(?s) && !isBlank(?o)) } ORDER BY ?s ?o LIMIT 2000")
 
     async def crowd():
-        return await asyncio.gather(*(pool.run_async(query, TIMEOUT, threads) for _ in range(6)))
+        return await asyncio.gather(*(pool.run(query, TIMEOUT) for _ in range(6)))
 
     replies = uvloop.run(crowd())  # 6 at once for 2 fast-lane places
     assert all(r.ok for r in replies), [r.message for r in replies]
     assert len({r.body for r in replies}) == 1
 
 
-def test_a_request_given_up_on_the_loop_gives_its_worker_back(pool) -> None:
+def test_a_query_given_up_is_stopped_and_its_worker_replaced(pool) -> None:
     pool, settings = pool
-    threads = ThreadPoolExecutor(4)
     slow = job(settings, "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f FILTER(?c = ?f) }")
+    wait_for_all_workers(pool)
+    replaced = pool.stats["replaced"]
 
     async def give_up():
-        task = asyncio.ensure_future(pool.run_async(slow, TIMEOUT, threads))
+        task = asyncio.ensure_future(pool.run(slow, TIMEOUT))
         await asyncio.sleep(0.05)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
 
-    idle_before = pool._idle.qsize()
     uvloop.run(give_up())
-    deadline = time.monotonic() + TIMEOUT + 3
-    while pool._idle.qsize() < idle_before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert pool._idle.qsize() >= idle_before  # the worker came back (its query finished or was stopped)
-    assert pool.run(job(settings, "ASK { ?s ?p ?o }"), TIMEOUT).ok
+    assert pool.stats["replaced"] == replaced + 1
+    wait_for_all_workers(pool)  # the replacement started
+    assert uvloop.run(pool.run(job(settings, "ASK { ?s ?p ?o }"), TIMEOUT)).ok
+
+
+def test_a_light_clients_query_takes_the_reserve_that_heavy_ones_wait_for(pool) -> None:
+    pool, settings = pool
+    wait_for_all_workers(pool)
+
+    async def scenario():
+        # two heavy queries hold both fast-lane places to the time limit (no slow lane offered to them)
+        runaways = [asyncio.ensure_future(pool.run(job(settings, RUNAWAY), TIMEOUT)) for _ in range(2)]
+        await asyncio.sleep(0.3)
+        heavy = asyncio.ensure_future(pool.run(job(settings, "ASK { ?s ?p ?o }"), TIMEOUT))
+        await asyncio.sleep(0.1)
+        light = await pool.run(job(settings, "ASK { ?s ?p ?o }"), TIMEOUT, light=True)
+        state = (light.ok, [r.done() for r in runaways], heavy.done())
+        for r in runaways:
+            with pytest.raises(QueryTimedOut):
+                await r
+        return state, await heavy
+
+    (light_ok, runaways_done, heavy_done), heavy = uvloop.run(scenario())
+    assert light_ok and runaways_done == [False, False]  # answered while both places were held
+    assert not heavy_done  # the heavy ASK waited for a place, and did not take the reserve
+    assert heavy.ok  # it ran once a runaway was stopped

@@ -8,11 +8,13 @@ thread only once its whole request has arrived.
                -> Front (ASGI): /healthz is 503 once the process is shutting down; the body read in full (413 over
                   the limit, once the rest is read and dropped); the client address taken from X-Forwarded-For
                   only when the peer is a trusted proxy
+               -> /sparql queries: kg.sparql.endpoint.answer, awaited on this event loop (a query waits for its
+                  worker's reply here too, holding no thread)
                -> /mcp: the MCP server's streamable HTTP transport (kg.mcp_server.HttpMount), an ASGI app
-               -> a2wsgi's thread pool (`threads` per process) -> the Flask app
+               -> a2wsgi's thread pool (`threads` per process) -> the Flask app (pages, and what /sparql's view answers)
 
-Slow, idle or half-sent requests therefore cost a socket and a few kilobytes, never a thread. Each server process
-runs one of these; kg.server forks them over one listening socket.
+Slow, idle or half-sent requests therefore cost a socket and a few kilobytes, never a thread, and so does a query
+waiting for a worker. Each server process runs one of these; kg.server forks them over one listening socket.
 """
 
 from __future__ import annotations
@@ -21,10 +23,8 @@ import asyncio
 import ipaddress
 import json
 import logging
-import math
 import signal
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -183,11 +183,9 @@ class Front:
         from a2wsgi import WSGIMiddleware
 
         self.settings = settings
-        service = getattr(wsgi_app, "extensions", {}).get("kg_sparql")
-        self.service = service
-        self.fairshare = getattr(service, "fairshare", None)
+        self.service = getattr(wsgi_app, "extensions", {}).get("kg_sparql")
         self.wsgi = WSGIMiddleware(wsgi_app, workers=settings.threads)
-        self.query_threads = ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="kg-query")
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.trusted = _networks(settings.trusted_proxies)
         self.body_limit = settings.max_query_bytes * 3 + 16384
         self.draining = False
@@ -202,6 +200,9 @@ class Front:
                     return
         if scope["type"] != "http":
             return
+        if self.loop is None and self.service is not None:  # queries are awaited on this process's loop
+            self.loop = asyncio.get_running_loop()
+            self.service.serve_on(self.loop)
         if scope["path"] == HEALTH_PATH and self.draining:  # otherwise the app's own readiness check answers
             await self._not_ready(send)
             return
@@ -212,22 +213,6 @@ class Front:
         address = client_address(peer, _header(scope, b"x-forwarded-for"), self.trusted)
         if address != peer:
             scope = dict(scope, client=(address, scope["client"][1]))
-        if scope["path"] == "/sparql" and self.fairshare is not None:
-            refused = self.fairshare.refusal(address)
-            if refused is not None:  # over its share: answered here, after a pause, without a thread
-                remaining, refusal = refused
-                await asyncio.sleep(min(1.0, remaining))
-                await _respond(
-                    send,
-                    refusal.status,
-                    refusal.message,
-                    [
-                        (b"retry-after", str(max(1, math.ceil(remaining))).encode()),
-                        (b"access-control-allow-origin", b"*"),
-                    ],
-                    close=False,
-                )
-                return
         if scope["path"] == "/sparql" and scope["method"] in ("GET", "POST") and self.service is not None:
             if await self._sparql(scope, body, address, send):
                 return
@@ -291,34 +276,29 @@ class Front:
                 return b"".join(chunks)
 
     async def _sparql(self, scope, body: bytes, address: str, send) -> bool:
-        """/sparql without Flask: a cached answer straight from the event loop, anything else run on a thread.
-        False (nothing sent) for the requests that only the full view answers."""
-        from kg.sparql.answers import error_answer
+        """A /sparql query, answered on the event loop (kg.sparql.endpoint). False (nothing sent) for what the /sparql
+        view answers: a request it cannot read (with the message why), a Graph Store request, a browser."""
+        from kg.sparql.endpoint import answer
         from kg.sparql.http import wants_the_view
         from kg.sparql.policy import QueryError
         from kg.sparql.protocol import endpoint_url, read_request
 
         environ = _environ(scope, body, address)
-        service = self.service
         try:
             req = read_request(environ, self.settings)
-        except QueryError as exc:
-            if wants_the_view(environ):
-                return False
-            answer = error_answer(exc.status, exc.message, environ.get("HTTP_ACCEPT"))
-        else:
-            if wants_the_view(environ, req):  # Graph Store requests, browsers: the Flask view answers them
-                return False
-            url = endpoint_url(environ)
-            answer = service.cache.get(req.cache_key(url, service.version))
-            if answer is None:
-                try:
-                    answer = await service.answer_async(req, url, address, self.query_threads)
-                except Exception:  # a bug of ours: logged, answered without a stack trace
-                    log.exception("unexpected error on /sparql")
-                    answer = error_answer(500, "Internal error; it has been logged.", environ.get("HTTP_ACCEPT"))
+        except QueryError:
+            return False
+        if wants_the_view(environ, req):
+            return False
+        try:
+            result = await answer(self.service, req, endpoint_url(environ), address)
+        except Exception:  # a bug of ours: logged, answered without a stack trace
+            from kg.sparql.answers import error_answer
+
+            log.exception("unexpected error on /sparql")
+            result = error_answer(500, "Internal error; it has been logged.", environ.get("HTTP_ACCEPT"))
         started: list = []
-        chunks = answer.wsgi(
+        chunks = result.wsgi(
             lambda status, headers: started.extend((status, headers)),
             environ.get("HTTP_IF_NONE_MATCH"),
             environ.get("HTTP_ACCEPT_ENCODING"),

@@ -1,6 +1,8 @@
 """Fair share of query time between clients (by address), in one server process.
 
-    admit(client, text)   before a query takes a worker: refused at once (429, with Retry-After) when
+    admit(client, text)   before a query takes a worker: whether the client is light (it used less than one time slice
+                          of query time in the budget window: its queries go first, kg.sparql.workers); refused at
+                          once (429, with Retry-After) when
                           - the same query text (comments and spacing aside) ran out of time recently, or
                           - the client used up its time budget (`client_budget` seconds per `budget_window`), or
                           - the client's last query was turned away from a full slow lane and the lane is still full
@@ -61,6 +63,7 @@ class FairShare:
         self.slow_lane = settings.slow_lane
         self.memory = settings.timed_out_memory
         self.timeout = settings.timeout
+        self.light_below = settings.fast_slice
         self.clock = clock
         self._clients: OrderedDict[str, _Client] = OrderedDict()
         self._timed_out: OrderedDict[str, float] = OrderedDict()  # normalized text -> until when it is refused
@@ -86,7 +89,8 @@ class FairShare:
             client.total = 0.0  # no drift from float sums
         return client.total
 
-    def admit(self, address: str, text: str) -> None:
+    def admit(self, address: str, text: str) -> bool:
+        """Whether the client is light; TooBusy when its query is refused."""
         now = self.clock()
         with self._lock:
             key = normalized(text)
@@ -136,6 +140,7 @@ class FairShare:
                 client.reserved = True  # its next query may need the slow lane: keep a place for it
                 self._reserved += 1
             self._refusals.pop(address, None)
+            return used < self.light_below
 
     def _refuse(self, address: str, until: float, refusal: TooBusy) -> TooBusy:
         self._refusals[address] = (until, refusal)

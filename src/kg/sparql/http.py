@@ -1,10 +1,10 @@
 """The /sparql view: the blueprint, CORS preflight, error answers; the Graph Store Protocol's read side at /store (and
 on /sparql for a request that names a graph and sends no query); the note a cut result links to (/sparql/truncated).
 
-In the server, the HTTP front end (kg.frontend) answers /sparql queries itself, cached ones from the event loop, and
-hands this view only what needs it: Graph Store requests and browsers, which asking for HTML first are sent to the
-query page (with the query if there is one). Without the front end (the test client, `flask run`) this view answers
-everything; both go through SparqlService.answer, which looks the response cache up once.
+In the server, the HTTP front end (kg.frontend) answers /sparql queries itself, on its event loop, and hands this view
+only what needs it: requests it cannot read, Graph Store requests, and browsers, which asking for HTML first are sent
+to the query page (with the query if there is one). Without the front end (the test client, `flask run`) this view
+answers everything. A query takes the same road either way: kg.sparql.endpoint.answer.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from flask import Blueprint, Flask, Response, current_app, redirect, request
 from kg.config import Settings
 from kg.rdf.formats import DOCUMENT_FORMATS, FORMATS, HTML, negotiate_document, prefers_html
 from kg.rdf.vocab import PREFIXES
-from kg.sparql import graph_store
+from kg.sparql import endpoint, graph_store
 from kg.sparql.answers import ALLOWED_METHODS, CORS_HEADERS, TRUNCATED_NOTE, error_answer, truncation_text
 from kg.sparql.description import endpoint_vocabulary, endpoint_vocabulary_graph
 from kg.sparql.policy import QueryError
@@ -60,7 +60,7 @@ def sparql_endpoint() -> Response:
         return error_answer(exc.status, exc.message, request.headers.get("Accept")).flask()
     if wants_the_view(environ, req):
         return _to_query_page(req)
-    answer = service.answer(req, endpoint_url(environ), environ.get("REMOTE_ADDR") or "")
+    answer = service.call(endpoint.answer, service, req, endpoint_url(environ), environ.get("REMOTE_ADDR") or "")
     return answer.flask(request.headers.get("If-None-Match"), request.headers.get("Accept-Encoding"))
 
 

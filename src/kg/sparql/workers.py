@@ -6,28 +6,26 @@ frees its CPU at once) and a fresh worker takes its place. Workers are confined 
 embedded store, a memory cap. A worker busy for more than a second is given the lowest CPU priority, so a runaway
 query only gets the CPU nobody else wants while it lasts.
 
-This is the server's side, `QueryWorkerPool` (one per web process); the worker's side is kg.sparql.jobs. A query is
-given to the warmest idle worker (the one that answered last). `run` waits for it on a thread; `run_async` waits on
-the event loop of the HTTP front end, without a thread, as long as a worker is free at once and the query ends within
-its first time slice (nearly every query); anything else continues exactly as `run` does, on a thread.
+This is the server's side, `QueryWorkerPool` (one per web process); the worker's side is kg.sparql.jobs. `run` is a
+coroutine: a query waits for its place and its reply on the event loop, holding no thread. Places and workers go to
+waiting queries in order of arrival, light clients' first (kg.sparql.fairshare: little query time used lately); one
+place and one idle worker are kept for light clients, so that a cheap query never waits behind a flood of expensive
+ones, nor for a stopped worker's replacement to start. A query is given to the warmest idle worker (the one that
+answered last).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import os
-import queue
-import select
 import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -52,19 +50,9 @@ class _Worker:
     busy_since: float | None = None
     lowered: bool = False
     report: list[str] = field(default_factory=list)
-    poller: select.poll = field(default_factory=select.poll)
 
-    def __post_init__(self) -> None:
-        self.poller.register(self.replies.fileno(), select.POLLIN)
-
-    def reply_within(self, seconds: float) -> bool:
-        """Whether a reply (or the end of the pipe) is there to read within `seconds` (Connection.poll builds a
-        selector on every call; this one is kept)."""
-        if self.replies.closed:
-            raise OSError("the reply pipe is closed")
-        return bool(self.poller.poll(max(0, math.ceil(seconds * 1000))))
-
-    def kill(self) -> None:
+    def kill(self, wait: bool = True) -> None:
+        """Stop the process at once; `wait`: and reap it (which may block: never on the event loop)."""
         try:
             self.process.kill()
         except OSError:
@@ -74,15 +62,27 @@ class _Worker:
                 conn.close()
             except OSError:
                 pass
+        if wait:
+            self.reap()
+
+    def reap(self) -> None:
         try:
             self.process.wait(5)
         except subprocess.TimeoutExpired:
             pass
 
 
+@dataclass(eq=False)
+class _Waiter:
+    """A query waiting for a fast-lane place and an idle worker."""
+
+    light: bool
+    future: asyncio.Future
+
+
 class QueryWorkerPool:
     """`size` worker processes, each opened with `factory` (QueryExecutor.worker_factory()); `run` gives a job to an
-    idle worker and waits for its reply within the time limit, killing and replacing the worker otherwise."""
+    idle worker and awaits its reply within the time limit, killing and replacing the worker otherwise."""
 
     def __init__(
         self,
@@ -100,12 +100,14 @@ class QueryWorkerPool:
         self.settings = settings
         self.prefixes = prefixes
         # `size` places in the fast lane, `slow_lane` more processes for queries past their first slice, and with a
-        # slow lane one spare, so that the fast lane keeps its places while a stopped worker is being replaced
+        # slow lane a reserve (one more place and one more process) that only light clients' queries may take
         self.fast_places = max(1, size)
-        self.size = self.fast_places + max(0, slow_lane) + (1 if slow_lane > 0 else 0)
+        self.reserve = 1 if slow_lane > 0 else 0
+        self.size = self.fast_places + max(0, slow_lane) + self.reserve
         self.fast_slice = fast_slice
-        self._fast = threading.BoundedSemaphore(self.fast_places)
-        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._places = self.fast_places  # free fast-lane places; down to -reserve when light queries use the reserve
+        self._idle: list[_Worker] = []  # the last one in answered last (the warmest)
+        self._waiting: dict[bool, deque[_Waiter]] = {True: deque(), False: deque()}  # by light
         self._workers: set[_Worker] = set()
         self._lock = threading.Lock()
         self._started = False
@@ -122,7 +124,8 @@ class QueryWorkerPool:
             if self._started and self._owner_pid == os.getpid():
                 return
             if self._owner_pid != os.getpid():  # a forked copy of the pool: start afresh in this process
-                self._idle, self._workers, self._owner_pid = queue.LifoQueue(), set(), os.getpid()
+                self._idle, self._workers, self._owner_pid = [], set(), os.getpid()
+                self._places, self._waiting = self.fast_places, {True: deque(), False: deque()}
             self._started = True
             self._closed = False
         # One worker at once, the others when it is ready: the first query is answered sooner than if all of them
@@ -136,15 +139,16 @@ class QueryWorkerPool:
             self._started = False
             workers = list(self._workers)
             self._workers.clear()
+            self._idle.clear()
         for w in workers:
             w.kill()
 
     def _spawn_first(self) -> None:
         self._spawn()
         for _ in range(self.size - 1):
-            self._spawn_async()
+            self._spawn_later()
 
-    def _spawn_async(self) -> None:
+    def _spawn_later(self) -> None:
         threading.Thread(target=self._spawn, name="kg-query-worker-start", daemon=True).start()
 
     def _spawn(self) -> None:
@@ -165,7 +169,7 @@ class QueryWorkerPool:
             if not self.confinement:
                 self.confinement = worker.report
                 log.info("query worker %d ready: %s", worker.pid, "; ".join(worker.report))
-            self._idle.put(worker)
+            self._release(worker)
             return
 
     def _start_process(self) -> _Worker:
@@ -207,10 +211,16 @@ class QueryWorkerPool:
     def _retire(self, worker: _Worker) -> None:
         with self._lock:
             self._workers.discard(worker)
-        worker.kill()
+            if worker in self._idle:
+                self._idle.remove(worker)
+        worker.kill(wait=False)
         self.stats["replaced"] += 1
+        threading.Thread(target=self._replace, args=(worker,), name="kg-query-worker-start", daemon=True).start()
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.reap()
         if not self._closed:
-            self._spawn_async()
+            self._spawn()
 
     # priorities
 
@@ -233,7 +243,45 @@ class QueryWorkerPool:
         except OSError:
             pass
 
+    # places and idle workers, handed to waiting queries (any thread may free one; each waiter is woken on its loop)
+
+    def _may_take(self, light: bool) -> bool:
+        if not self._idle:
+            return False
+        if light:
+            return self._places > -self.reserve
+        return self._places > 0 and len(self._idle) > self.reserve
+
+    def _claim(self) -> _Worker:
+        self._places -= 1
+        return self._idle.pop()
+
+    def _dispatch(self) -> None:
+        """Hand free places and idle workers to the waiting queries, light clients' first (under the lock)."""
+        while True:
+            queue = self._waiting[True] or self._waiting[False]
+            if not queue or not self._may_take(queue[0].light):
+                return
+            waiter = queue.popleft()
+            worker = self._claim()
+            waiter.future.get_loop().call_soon_threadsafe(self._hand, waiter.future, worker)
+
+    def _hand(self, future: asyncio.Future, worker: _Worker) -> None:
+        if future.done():  # the query was given up (or timed out) meanwhile: place and worker go to the next one
+            with self._lock:
+                self._places += 1
+                self._idle.append(worker)
+                self._dispatch()
+        else:
+            future.set_result(worker)
+
+    def _free_place(self) -> None:
+        with self._lock:
+            self._places += 1
+            self._dispatch()
+
     def _release(self, worker: _Worker) -> None:
+        """A worker is idle: back to its normal priority, and to the next waiting query."""
         worker.busy_since = None
         if worker.lowered:
             try:
@@ -242,7 +290,26 @@ class QueryWorkerPool:
             except OSError:  # raising a priority back needs privileges: replace the worker instead
                 self._retire(worker)
                 return
-        self._idle.put(worker)
+        with self._lock:
+            if worker in self._workers:
+                self._idle.append(worker)
+                self._dispatch()
+
+    async def _take(self, light: bool, timeout: float) -> _Worker:
+        """A fast-lane place and an idle worker, awaited for at most `timeout` seconds (503 then)."""
+        with self._lock:
+            if not (self._waiting[True] or (self._waiting[False] and not light)) and self._may_take(light):
+                return self._claim()
+            waiter = _Waiter(light, asyncio.get_running_loop().create_future())
+            self._waiting[light].append(waiter)
+        try:
+            return await asyncio.wait_for(waiter.future, max(timeout, 0.001))
+        except TimeoutError:
+            raise QueryError(503, BUSY.format(timeout=self.settings.timeout)) from None
+        finally:
+            with self._lock:
+                if waiter in self._waiting[light]:
+                    self._waiting[light].remove(waiter)
 
     # queries
 
@@ -263,8 +330,12 @@ class QueryWorkerPool:
             timing["started"] = started  # the query's own time starts here, not while it waited
         return started
 
-    def _receive(self, worker: _Worker) -> Reply:
-        return self._finish(worker, worker.replies.recv())
+    async def _receive(self, worker: _Worker) -> Reply:
+        """The reply of a worker whose pipe is readable; a large body is read on a thread, not on the loop."""
+        head = worker.replies.recv()
+        if head.size > LOOP_READ_MAX_BYTES:
+            return await asyncio.to_thread(self._finish, worker, head)
+        return self._finish(worker, head)
 
     def _finish(self, worker: _Worker, head: Reply) -> Reply:
         """Read the body that follows a reply's head, and give the worker back (or replace it if it died)."""
@@ -276,140 +347,75 @@ class QueryWorkerPool:
         self._release(worker)
         return reply
 
-    def run(
+    async def run(
         self,
         job: Job,
         timeout: float,
         *,
+        light: bool = False,
         enter_slow: Callable[[], None] | None = None,
         leave_slow: Callable[[], None] | None = None,
         timing: dict | None = None,
     ) -> Reply:
         """Run a job in a worker. Raises QueryError(503) when no worker frees up, QueryTimedOut when the query runs
-        out of time. With `enter_slow`, a query still running after the first time slice is handed to it (which may
-        refuse it with a QueryError: the query is then stopped) and continues in the slow lane, at the lowest CPU
-        priority, no longer holding a fast-lane place."""
+        out of time. `light`: the client's query goes before others and may use the reserve. With `enter_slow`, a
+        query still running after the first time slice is handed to it (which may refuse it with a QueryError: the
+        query is then stopped) and continues in the slow lane, at the lowest CPU priority, no longer holding a
+        fast-lane place. A query whose caller gives up is stopped."""
         self.start()
         deadline = time.monotonic() + timeout
-        if not self._fast.acquire(timeout=timeout):
-            raise QueryError(503, BUSY.format(timeout=timeout))
-        try:
-            while True:
-                try:
-                    worker = self._idle.get(timeout=max(deadline - time.monotonic(), 0.001))
-                except queue.Empty:
-                    raise QueryError(503, BUSY.format(timeout=timeout)) from None
-                started = self._give(worker, job, timing)
-                if started is not None:
-                    break
-        except BaseException:
-            self._fast.release()
-            raise
-        return self._wait(worker, timeout, started, enter_slow, leave_slow, sliced=False)
-
-    async def run_async(
-        self,
-        job: Job,
-        timeout: float,
-        threads: Executor,
-        *,
-        enter_slow: Callable[[], None] | None = None,
-        leave_slow: Callable[[], None] | None = None,
-        timing: dict | None = None,
-    ) -> Reply:
-        """`run` for a caller on an event loop: the reply awaited there when a fast-lane place and an idle worker are
-        free now; otherwise, or once the query outlasts its first slice, the rest as `run` on a thread of `threads`."""
-        loop = asyncio.get_running_loop()
-        self.start()
-        on_thread = partial(self.run, job, timeout, enter_slow=enter_slow, leave_slow=leave_slow, timing=timing)
-        if not self._fast.acquire(blocking=False):
-            return await loop.run_in_executor(threads, on_thread)
-        handed_on = False
-        try:
-            while True:
-                try:
-                    worker = self._idle.get_nowait()
-                except queue.Empty:
-                    self._fast.release()
-                    handed_on = True
-                    return await loop.run_in_executor(threads, on_thread)
-                started = self._give(worker, job, timing)
-                if started is not None:
-                    break
-            slice_s = self._slice(timeout, enter_slow)
-            try:
-                readable = await _readable(loop, worker.replies.fileno(), slice_s)
-            except asyncio.CancelledError:  # the request was given up: a thread waits for the worker and frees it
-                handed_on = True
-                threads.submit(self._wait, worker, timeout, started, enter_slow, leave_slow, False)
-                raise
-            if readable:
-                try:
-                    head = worker.replies.recv()
-                except (EOFError, OSError):
-                    self._retire(worker)
-                    raise QueryError(503, CRASHED) from None
-                if head.size <= LOOP_READ_MAX_BYTES:
-                    return self._finish(worker, head)
-                return await loop.run_in_executor(threads, self._finish, worker, head)
-            handed_on = True  # the fast-lane place goes with the query to the thread
-            return await loop.run_in_executor(
-                threads, self._wait, worker, timeout, started, enter_slow, leave_slow, True
-            )
-        finally:
-            if not handed_on:
-                self._fast.release()
-
-    def _wait(
-        self,
-        worker: _Worker,
-        timeout: float,
-        started: float,
-        enter_slow: Callable[[], None] | None,
-        leave_slow: Callable[[], None] | None,
-        sliced: bool,
-    ) -> Reply:
-        """Wait for the reply of a query that holds a fast-lane place (released here, once). `sliced`: its first
-        slice has already been waited for."""
+        while True:
+            worker = await self._take(light, deadline - time.monotonic())
+            started = self._give(worker, job, timing)
+            if started is not None:
+                break
+            self._free_place()
         fast = True
         try:
             slice_s = self._slice(timeout, enter_slow)
-            try:
-                if not sliced and worker.reply_within(slice_s):
-                    return self._receive(worker)
-                if slice_s < timeout:
-                    try:
-                        enter_slow()
-                    except QueryError:
-                        self.stats["refused_slow"] += 1
-                        self._retire(worker)
-                        raise
-                    self.stats["slow"] += 1
-                    self._lower(worker)
-                    self._fast.release()
-                    fast = False
-                    try:
-                        if worker.reply_within(max(0.0, timeout - (time.monotonic() - started))):
-                            return self._receive(worker)
-                    finally:
-                        if leave_slow is not None:
-                            leave_slow()
-            except (EOFError, OSError):
-                self._retire(worker)
-                raise QueryError(503, CRASHED) from None
+            if await _readable(worker.replies.fileno(), slice_s):
+                return await self._receive(worker)
+            if slice_s < timeout:
+                self._to_slow_lane(worker, enter_slow)
+                self._free_place()
+                fast = False
+                try:
+                    if await _readable(worker.replies.fileno(), max(0.0, timeout - (time.monotonic() - started))):
+                        return await self._receive(worker)
+                finally:
+                    if leave_slow is not None:
+                        leave_slow()
             self.stats["timeouts"] += 1
             self._retire(worker)
             raise QueryTimedOut(
                 503, f"The query ran longer than this endpoint's limit of {timeout:g} s and was stopped."
             )
+        except asyncio.CancelledError:
+            self._retire(worker)
+            raise
+        except (EOFError, OSError):
+            self._retire(worker)
+            raise QueryError(503, CRASHED) from None
         finally:
             if fast:
-                self._fast.release()
+                self._free_place()
+
+    def _to_slow_lane(self, worker: _Worker, enter_slow: Callable[[], None]) -> None:
+        """A query past its first slice: into the slow lane at the lowest priority, or stopped if it is refused."""
+        try:
+            enter_slow()
+        except QueryError:
+            self.stats["refused_slow"] += 1
+            self._retire(worker)
+            raise
+        self.stats["slow"] += 1
+        self._lower(worker)
 
 
-async def _readable(loop: asyncio.AbstractEventLoop, fd: int, seconds: float) -> bool:
+async def _readable(fd: int, seconds: float) -> bool:
     """Whether fd becomes readable (data, or the other end closed) within `seconds`, waited for on the loop. The fd
     is blocking again afterwards (uvloop makes a watched fd non-blocking and leaves it so)."""
+    loop = asyncio.get_running_loop()
     ready = loop.create_future()
     loop.add_reader(fd, lambda: ready.done() or ready.set_result(True))
     try:
