@@ -66,6 +66,7 @@ MODULE_TIERS: dict[str, tuple[str, ...]] = {
     "test_sparql_policy": ("unit",),
     "test_sparql_protocol": ("live",),
     "test_sparql_security": ("live",),
+    "test_sparql_w3c": ("app",),  # the W3C SPARQL 1.1 query tests through /sparql in-process: 338 requests
     "test_units": ("unit",),
     "test_web_caching": ("app",),
     "test_web_catalog": ("app",),

@@ -209,7 +209,11 @@ SERVICE_REFUSED = "SERVICE (federated query) is not allowed: this endpoint answe
 @lru_cache(maxsize=256)
 def parse_as_query(text: str) -> None:
     """Parse the text as a SPARQL 1.1 query with Oxigraph's parser (on an empty store: nothing is evaluated that
-    could take time or reach out; SERVICE was refused before). Raises QueryRejected when it is not one."""
+    could take time or reach out; SERVICE was refused before). Raises QueryRejected when it is not one.
+
+    Only a SyntaxError says the text is not a query. Oxigraph also refuses, after parsing, a query it cannot plan
+    (RuntimeError for a call of an extension function it does not provide, such as `<http://example/f>(?x)`): that
+    text is a query, and running it reports the problem (SPARQL 1.1 Query 17.6: such a query is not evaluated)."""
     import pyoxigraph as ox
 
     from kg.store.base import QueryRejected
@@ -218,6 +222,8 @@ def parse_as_query(text: str) -> None:
         ox.Store().query(text)
     except SyntaxError as exc:
         raise QueryRejected(str(exc)) from None
+    except Exception:  # noqa: BLE001 - parsed; what stops the plan is the run's to report
+        pass
 
 
 def endpoint_base(settings: Settings) -> str:

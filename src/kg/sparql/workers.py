@@ -38,7 +38,9 @@ LOW_PRIORITY_AFTER_S = 1.0  # a query running longer than this is a candidate ru
 START_TIMEOUT_S = 60.0
 LOOP_READ_MAX_BYTES = 256 * 2**10  # a reply body up to this size is read on the event loop; a larger one on a thread
 BUSY = "All query workers stayed busy for {timeout:g} s; try again shortly."
-CRASHED = "The query crashed its worker process (out of memory?); it was not completed."
+# Memory beyond the worker's limit, or the engine aborting the process (pyoxigraph 0.5 does when ORDER BY meets numbers
+# and strings it cannot order consistently).
+CRASHED = "The query crashed its worker process (out of memory, or the query engine failed); it was not completed."
 
 
 @dataclass(eq=False)
