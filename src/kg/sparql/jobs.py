@@ -75,19 +75,8 @@ def run_job(executor, settings, prefixes: dict[str, str], job: Job) -> Reply:
 
     started = time.perf_counter()
     try:
-        check = policy.check_query(job.query)  # first: SERVICE is refused before any parser evaluates the text
-        query = policy.with_base(job.query, policy.endpoint_base(settings))
-        if query != job.query:
-            check = policy.check_query(query)  # relative FROM / FROM NAMED IRIs read with the BASE
-        dataset = policy.resolve_dataset(check, settings, job.default_graph_uris, job.named_graph_uris)
         try:
-            if getattr(executor, "needs_network", True):
-                # A remote store must never see a text this endpoint would not run itself: some servers (Virtuoso)
-                # execute SPARQL Update, LOAD included, sent to their query endpoint.
-                policy.parse_as_query(query)
-            result = executor.execute(
-                query, default_graphs=dataset.default_graphs, named_graphs=dataset.named_graphs, timeout=job.timeout
-            )
+            result = _execute(executor, settings, job)
             kind = kind_of(result)
             fmt = job.plan.get(kind)
             if fmt is None:
@@ -126,6 +115,43 @@ def run_job(executor, settings, prefixes: dict[str, str], job: Job) -> Reply:
     except Exception:  # noqa: BLE001 - a bug of ours: log it, answer without a stack trace
         traceback.print_exc(file=sys.stderr)
         return Reply(False, 500, "Internal error while running the query.")
+
+
+def _execute(executor, settings, job: Job):
+    """The query's result: the text as sent or, when declaring the endpoint's base makes it a query (relative IRIs
+    without BASE), the text with that BASE (kg.sparql.policy.with_base). That is found out first for a query with a
+    dataset clause (its graphs are read with the BASE) and for a remote store, which is only sent a text this endpoint
+    has parsed as a query itself (some servers, Virtuoso, execute SPARQL Update, LOAD included, sent to their query
+    endpoint); otherwise only when the text as sent does not parse (nearly every query pays for no second parse)."""
+    from kg.sparql import policy
+    from kg.store.base import QueryRejected
+
+    base = policy.endpoint_base(settings)
+    check = policy.check_query(job.query)  # first: SERVICE is refused before any parser evaluates the text
+    remote = getattr(executor, "needs_network", True)
+    if remote or check.from_graphs is not None or check.from_named_graphs is not None:
+        query = policy.with_base(job.query, base)
+        if query != job.query:
+            check = policy.check_query(query)
+        if remote:
+            policy.parse_as_query(query)
+        return _execute_text(executor, settings, job, query, check)
+    try:
+        return _execute_text(executor, settings, job, job.query, check)
+    except QueryRejected:
+        based = policy.with_base(job.query, base)
+        if based == job.query:
+            raise
+        return _execute_text(executor, settings, job, based, policy.check_query(based))
+
+
+def _execute_text(executor, settings, job: Job, query: str, check):
+    from kg.sparql import policy
+
+    dataset = policy.resolve_dataset(check, settings, job.default_graph_uris, job.named_graph_uris)
+    return executor.execute(
+        query, default_graphs=dataset.default_graphs, named_graphs=dataset.named_graphs, timeout=job.timeout
+    )
 
 
 def _backend_error(exc: BaseException):

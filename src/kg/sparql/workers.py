@@ -122,6 +122,8 @@ class QueryWorkerPool:
 
     def start(self) -> None:
         """Start the workers in the background (idempotent); queries wait for the first one that is ready."""
+        if self._started and self._owner_pid == os.getpid():
+            return
         with self._lock:
             if self._started and self._owner_pid == os.getpid():
                 return
@@ -415,18 +417,24 @@ class QueryWorkerPool:
 
 
 async def _readable(fd: int, seconds: float) -> bool:
-    """Whether fd becomes readable (data, or the other end closed) within `seconds`, waited for on the loop. The fd
-    is blocking again afterwards (uvloop makes a watched fd non-blocking and leaves it so)."""
+    """Whether fd becomes readable (data, or the other end closed) within `seconds`, waited for on the loop (a reader
+    and a timer on one future: asyncio.wait_for would make a task of it each time). The fd is blocking again
+    afterwards (uvloop makes a watched fd non-blocking and leaves it so)."""
     loop = asyncio.get_running_loop()
     ready = loop.create_future()
-    loop.add_reader(fd, lambda: ready.done() or ready.set_result(True))
+    loop.add_reader(fd, _settle, ready, True)
+    timer = loop.call_later(seconds, _settle, ready, False)
     try:
-        return await asyncio.wait_for(ready, seconds)
-    except TimeoutError:
-        return False
+        return await ready
     finally:
+        timer.cancel()
         loop.remove_reader(fd)
         try:
             os.set_blocking(fd, True)
         except OSError:  # closed meanwhile (the pool is closing): the read that follows reports it
             pass
+
+
+def _settle(future: asyncio.Future, value: bool) -> None:
+    if not future.done():
+        future.set_result(value)
