@@ -41,6 +41,11 @@ BUSY = "All query workers stayed busy for {timeout:g} s; try again shortly."
 # Memory beyond the worker's limit, or the engine aborting the process (pyoxigraph 0.5 does when ORDER BY meets numbers
 # and strings it cannot order consistently).
 CRASHED = "The query crashed its worker process (out of memory, or the query engine failed); it was not completed."
+# pyoxigraph 0.5.13 aborts its process when a sort finds values it does not order consistently (numbers and strings)
+ORDER_BY_HINT = (
+    " The query engine can fail this way when ORDER BY compares numbers with strings: order by STR(...) of the value,"
+    " or by values of one kind."
+)
 
 
 @dataclass(eq=False)
@@ -399,7 +404,8 @@ class QueryWorkerPool:
             raise
         except (EOFError, OSError):
             self._retire(worker)
-            raise QueryError(503, CRASHED) from None
+            hint = ORDER_BY_HINT if "order by" in " ".join(job.query.casefold().split()) else ""
+            raise QueryError(503, CRASHED + hint) from None
         finally:
             if fast:
                 self._free_place()
