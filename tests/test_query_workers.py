@@ -16,8 +16,8 @@ import uvloop
 from kg.config import Settings
 from kg.rdf.vocab import prefixes_for
 from kg.sparql.jobs import Job, QueryTimedOut
-from kg.sparql.policy import dataset_graphs
-from kg.sparql.workers import LOOP_READ_MAX_BYTES, QueryWorkerPool
+from kg.sparql.policy import QueryError, dataset_graphs
+from kg.sparql.workers import LOOP_READ_MAX_BYTES, QueryWorkerPool, _Worker
 from kg.store.embedded import EmbeddedStore
 
 PLAN = {"select": "json", "ask": "json", "graph": "ntriples"}
@@ -158,3 +158,36 @@ def test_a_light_clients_query_takes_the_reserve_that_heavy_ones_wait_for(pool) 
     assert light_ok and runaways_done == [False, False]  # answered while both places were held
     assert not heavy_done  # the heavy ASK waited for a place, and did not take the reserve
     assert heavy.ok  # it ran once a runaway was stopped
+
+
+def test_places_and_workers_are_never_lost_when_a_grant_meets_a_deadline_or_a_cancel(build_settings: Settings) -> None:
+    """The hand-over of a place and a worker to a waiting query crosses threads and the loop: whichever comes first,
+    the grant, the waiter's deadline or its cancellation, the pool ends with its place and its worker."""
+    pool = QueryWorkerPool(
+        lambda: None, needs_network=False, settings=build_settings, prefixes={}, size=1, slow_lane=0, fast_slice=0
+    )
+    worker = _Worker(process=None, jobs=None, replies=None)
+    pool._started, pool._workers, pool._idle = True, {worker}, [worker]
+
+    async def contend(give_up: str, after: float):
+        held = await pool._take(False, 1.0)  # the one place and the one worker
+        waiting = asyncio.ensure_future(pool._take(False, after if give_up == "deadline" else 1.0))
+        await asyncio.sleep(after - 0.002)
+        pool._free_place()  # both given back just before the waiter's deadline or cancellation ...
+        pool._release(held)
+        if give_up == "cancel after the grant":
+            await asyncio.sleep(0)  # the grant is delivered; the waiting task has not run yet
+        if give_up.startswith("cancel"):
+            waiting.cancel()
+        time.sleep(0.01)  # ... and the loop busy meanwhile: grant and give-up land in the same loop iteration
+        try:
+            got = await waiting
+        except (QueryError, asyncio.CancelledError):
+            return
+        pool._free_place()
+        pool._release(got)
+
+    for give_up in ("deadline", "cancel before the grant", "cancel after the grant"):
+        for after in (0.02, 0.05):
+            uvloop.run(contend(give_up, after))
+            assert (pool._places, pool._idle) == (1, [worker]), (give_up, after)

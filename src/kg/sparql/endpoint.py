@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 
 from kg.sparql.answers import CACHE_CONTROL, CORS_HEADERS, TRUNCATED_NOTE, Answer, error_answer, link_truncation_note
 from kg.sparql.description import service_description
@@ -34,8 +35,9 @@ async def answer(service: SparqlService, req: ProtocolRequest, url: str, client:
     refused = service.fairshare.refusal(client)
     if refused is not None:
         remaining, refusal = refused
-        await asyncio.sleep(min(REFUSAL_PAUSE_S, remaining))
-        return error_answer(refusal.status, refusal.message, req.accept, refusal.retry_after)
+        paused = min(REFUSAL_PAUSE_S, remaining)
+        await asyncio.sleep(paused)
+        return error_answer(refusal.status, refusal.message, req.accept, max(1, math.ceil(remaining - paused)))
     version = service.version
     key = req.cache_key(url, version)
     cached = service.cache.get(key)

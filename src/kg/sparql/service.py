@@ -126,6 +126,12 @@ class SparqlService:
                 self._loop, self._loop_pid = asyncio.new_event_loop(), os.getpid()
                 threading.Thread(target=self._loop.run_forever, name="kg-query-loop", daemon=True).start()
             loop = self._loop
+        try:
+            on_the_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:  # no loop runs on this thread
+            on_the_loop = False
+        if on_the_loop:
+            raise RuntimeError("SparqlService.call on the thread of the loop it waits for would wait for ever: await")
         return asyncio.run_coroutine_threadsafe(function(*args), loop).result()
 
     # running queries

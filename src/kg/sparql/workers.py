@@ -36,7 +36,7 @@ log = logging.getLogger("kg.sparql.workers")
 
 LOW_PRIORITY_AFTER_S = 1.0  # a query running longer than this is a candidate runaway: lowest CPU priority
 START_TIMEOUT_S = 60.0
-LOOP_READ_MAX_BYTES = 256 * 2**10  # a reply body up to this size is read on the event loop; a larger one on a thread
+LOOP_READ_MAX_BYTES = 60 * 2**10  # a reply body up to this size (within a pipe's 64 KiB) is read on the event loop
 BUSY = "All query workers stayed busy for {timeout:g} s; try again shortly."
 # Memory beyond the worker's limit, or the engine aborting the process (pyoxigraph 0.5 does when ORDER BY meets numbers
 # and strings it cannot order consistently).
@@ -56,6 +56,7 @@ class _Worker:
     pid: int = 0
     busy_since: float | None = None
     lowered: bool = False
+    read_on_thread: bool = False  # its reply is being read on a thread, which gives the worker back itself
     report: list[str] = field(default_factory=list)
 
     def kill(self, wait: bool = True) -> None:
@@ -218,7 +219,10 @@ class QueryWorkerPool:
         return worker
 
     def _retire(self, worker: _Worker) -> None:
+        """Stop a worker and start its replacement (once: a worker already retired is left alone)."""
         with self._lock:
+            if worker not in self._workers:
+                return
             self._workers.discard(worker)
             if worker in self._idle:
                 self._idle.remove(worker)
@@ -306,19 +310,40 @@ class QueryWorkerPool:
 
     async def _take(self, light: bool, timeout: float) -> _Worker:
         """A fast-lane place and an idle worker, awaited for at most `timeout` seconds (503 then)."""
+        loop = asyncio.get_running_loop()
         with self._lock:
             if not (self._waiting[True] or (self._waiting[False] and not light)) and self._may_take(light):
                 return self._claim()
-            waiter = _Waiter(light, asyncio.get_running_loop().create_future())
+            waiter = _Waiter(light, loop.create_future())
             self._waiting[light].append(waiter)
+        timer = loop.call_later(max(timeout, 0.001), self._expire, waiter)
         try:
-            return await asyncio.wait_for(waiter.future, max(timeout, 0.001))
-        except TimeoutError:
-            raise QueryError(503, BUSY.format(timeout=self.settings.timeout)) from None
+            return await waiter.future
+        except asyncio.CancelledError:
+            self._withdraw(waiter)
+            raise
         finally:
-            with self._lock:
-                if waiter in self._waiting[light]:
-                    self._waiting[light].remove(waiter)
+            timer.cancel()
+
+    def _expire(self, waiter: _Waiter) -> None:
+        """A waiter's time is up: refused, unless a place and a worker are already on their way to it."""
+        with self._lock:
+            if waiter not in self._waiting[waiter.light]:
+                return
+            self._waiting[waiter.light].remove(waiter)
+        if not waiter.future.done():
+            waiter.future.set_exception(QueryError(503, BUSY.format(timeout=self.settings.timeout)))
+
+    def _withdraw(self, waiter: _Waiter) -> None:
+        """A waiting query was given up: out of the queue, and what it was given (if anything) goes to the next."""
+        with self._lock:
+            if waiter in self._waiting[waiter.light]:
+                self._waiting[waiter.light].remove(waiter)
+            elif waiter.future.done() and not waiter.future.cancelled():
+                self._places += 1
+                self._idle.append(waiter.future.result())
+                self._dispatch()
+            # else: handed but not yet delivered; _hand finds the future cancelled and gives it back
 
     # queries
 
@@ -340,11 +365,14 @@ class QueryWorkerPool:
         return started
 
     async def _receive(self, worker: _Worker) -> Reply:
-        """The reply of a worker whose pipe is readable; a large body is read on a thread, not on the loop."""
+        """The reply of a worker whose pipe is readable. A body that may not be in the pipe already (larger than
+        the pipe holds, or from a worker at the lowest priority, which may be slow to write it) is read on a thread,
+        not on the loop; that thread then gives the worker back, even if the query is given up meanwhile."""
         head = worker.replies.recv()
-        if head.size > LOOP_READ_MAX_BYTES:
-            return await asyncio.to_thread(self._finish, worker, head)
-        return self._finish(worker, head)
+        if head.size <= LOOP_READ_MAX_BYTES and not worker.lowered:
+            return self._finish(worker, head)
+        worker.read_on_thread = True
+        return await asyncio.to_thread(self._finish, worker, head)
 
     def _finish(self, worker: _Worker, head: Reply) -> Reply:
         """Read the body that follows a reply's head, and give the worker back (or replace it if it died)."""
@@ -353,6 +381,8 @@ class QueryWorkerPool:
         except (EOFError, OSError):
             self._retire(worker)
             raise QueryError(503, CRASHED) from None
+        finally:
+            worker.read_on_thread = False
         self._release(worker)
         return reply
 
@@ -370,7 +400,7 @@ class QueryWorkerPool:
         out of time. `light`: the client's query goes before others and may use the reserve. With `enter_slow`, a
         query still running after the first time slice is handed to it (which may refuse it with a QueryError: the
         query is then stopped) and continues in the slow lane, at the lowest CPU priority, no longer holding a
-        fast-lane place. A query whose caller gives up is stopped."""
+        fast-lane place. A query cancelled while it runs (the server stopping) is stopped and its worker replaced."""
         self.start()
         deadline = time.monotonic() + timeout
         while True:
@@ -400,12 +430,16 @@ class QueryWorkerPool:
                 503, f"The query ran longer than this endpoint's limit of {timeout:g} s and was stopped."
             )
         except asyncio.CancelledError:
-            self._retire(worker)
+            if not worker.read_on_thread:
+                self._retire(worker)
             raise
         except (EOFError, OSError):
             self._retire(worker)
             hint = ORDER_BY_HINT if "order by" in " ".join(job.query.casefold().split()) else ""
             raise QueryError(503, CRASHED + hint) from None
+        except Exception:  # the query is over, whatever went wrong: its worker is not left busy for ever
+            self._retire(worker)
+            raise
         finally:
             if fast:
                 self._free_place()
