@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
-import os
 import threading
 import time
 from collections.abc import Sequence
@@ -71,7 +70,6 @@ class SparqlService:
         self._pool_lock = threading.Lock()
         self._sizes: dict[str, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._loop_pid = 0
         self._loop_lock = threading.Lock()
         self.data_version = DataVersion(store)
         self.fairshare = FairShare(settings)
@@ -116,14 +114,14 @@ class SparqlService:
     def serve_on(self, loop: asyncio.AbstractEventLoop) -> None:
         """Await queries on the HTTP front end's event loop (kg.frontend), in this process."""
         with self._loop_lock:
-            self._loop, self._loop_pid = loop, os.getpid()
+            self._loop = loop
 
     def call(self, function, *args):
         """Run the coroutine function(*args) on the service's loop and wait for its result, from a thread that is not
         that loop's (a page's, a tool's); without a front end, the loop runs on a thread of the service's own."""
         with self._loop_lock:
-            if self._loop is None or self._loop_pid != os.getpid() or self._loop.is_closed():
-                self._loop, self._loop_pid = asyncio.new_event_loop(), os.getpid()
+            if self._loop is None or self._loop.is_closed():
+                self._loop = asyncio.new_event_loop()
                 threading.Thread(target=self._loop.run_forever, name="kg-query-loop", daemon=True).start()
             loop = self._loop
         try:

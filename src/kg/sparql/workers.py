@@ -120,22 +120,17 @@ class QueryWorkerPool:
         self._lock = threading.Lock()
         self._started = False
         self._closed = False
-        self._owner_pid = os.getpid()
-        self.confinement: list[str] = []
         self.stats = {"queries": 0, "timeouts": 0, "replaced": 0, "slow": 0, "refused_slow": 0}
 
     # lifecycle
 
     def start(self) -> None:
         """Start the workers in the background (idempotent); queries wait for the first one that is ready."""
-        if self._started and self._owner_pid == os.getpid():
+        if self._started:
             return
         with self._lock:
-            if self._started and self._owner_pid == os.getpid():
+            if self._started:
                 return
-            if self._owner_pid != os.getpid():  # a forked copy of the pool: start afresh in this process
-                self._idle, self._workers, self._owner_pid = [], set(), os.getpid()
-                self._places, self._waiting = self.fast_places, {True: deque(), False: deque()}
             self._started = True
             self._closed = False
         # One worker at once, the others when it is ready: the first query is answered sooner than if all of them
@@ -176,9 +171,7 @@ class QueryWorkerPool:
                     worker.kill()
                     return
                 self._workers.add(worker)
-            if not self.confinement:
-                self.confinement = worker.report
-                log.info("query worker %d ready: %s", worker.pid, "; ".join(worker.report))
+            log.debug("query worker %d ready: %s", worker.pid, "; ".join(worker.report))
             self._release(worker)
             return
 
@@ -238,7 +231,7 @@ class QueryWorkerPool:
     # priorities
 
     def _lower_runaways(self) -> None:
-        while not self._closed and self._owner_pid == os.getpid():
+        while not self._closed:
             time.sleep(0.2)
             now = time.monotonic()
             for w in list(self._workers):
