@@ -153,9 +153,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for tier in sorted(tiers):
             item.add_marker(tier)
         modules[module] = getattr(item, "module", None)
-        if "browser" in tiers and "clients" not in tiers and "backends" in tiers:
+        if tiers & {"browser", "clients"} and "backends" in tiers:
             ui_on_other_stores.append(item)
-    if ui_on_other_stores:  # the pages are the same on every store (the app tier compares them): one browser run
+    # The pages and /sparql's answers are the same on every store (the app tier compares pages on all three, and
+    # test_remote_answers compares answers query by query): the browser and the clients of other ecosystems run on
+    # the embedded store; SPARQLWrapper and rdflib (test_clients_python) still run on every store.
+    if ui_on_other_stores:
         config.hook.pytest_deselected(items=ui_on_other_stores)
         dropped = set(ui_on_other_stores)
         items[:] = [item for item in items if item not in dropped]
