@@ -155,7 +155,9 @@ def visit(port: int, paths: dict[str, str], seconds: float, timeout: float) -> d
             t = time.perf_counter()
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout, source_address=("127.0.0.1", 0))
-                conn.request("GET", url, headers={"Accept": "application/sparql-results+json, text/html"})
+                # a program's Accept on /sparql (a browser's, asking for HTML as much, is sent to the query page)
+                accept = "application/sparql-results+json" if kind == "sparql" else "text/html"
+                conn.request("GET", url, headers={"Accept": accept})
                 response = conn.getresponse()
                 response.read()
                 ok = response.status == 200
