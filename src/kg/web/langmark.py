@@ -34,20 +34,18 @@ _VOID = re.compile(r"<(br|img|input|meta|link|hr|source|wbr|col)\b", re.IGNORECA
 
 
 def _mark(html: str) -> str:
-    stack: list[str | None] = []  # the lang attribute of each open element (None: inherited)
+    langs = ["en"]  # the language in force inside each open element, the page's own at the bottom
     out = []
     for part in _TAG.split(html):
         if part.startswith("<"):
             out.append(part)
             if part.startswith("</"):
-                if stack:
-                    stack.pop()
+                if len(langs) > 1:
+                    langs.pop()
             elif not part.endswith("/>") and not _VOID.match(part) and not part.startswith("<!"):
                 m = _LANG.search(part)
-                stack.append(m.group(1) if m else None)
-            continue
-        current = next((x for x in reversed(stack) if x is not None), "en")
-        if current.startswith("zh") or not _RUN.search(part):
+                langs.append(m.group(1) if m else langs[-1])
+        elif langs[-1].startswith("zh") or not _RUN.search(part):
             out.append(part)
         else:
             out.append(_RUN.sub(_wrap, part))
