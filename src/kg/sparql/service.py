@@ -86,6 +86,8 @@ class SparqlService:
 
     @property
     def pool(self) -> QueryWorkerPool:
+        if self._pool is not None:
+            return self._pool
         with self._pool_lock:
             if self._pool is None:
                 self._pool = QueryWorkerPool(
