@@ -219,15 +219,6 @@ class Front:
         if scope["path"] == MCP_PATH and self.mcp is not None:
             await self.mcp(scope, _replay(body), send)
             return
-        sent = False
-
-        async def replay():
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return {"type": "http.disconnect"}
-
         held: list = []
 
         async def send_whole(message) -> None:
@@ -241,7 +232,7 @@ class Front:
                 await send(held.pop())
             await send(message)
 
-        await self.wsgi(scope, replay, send_whole)
+        await self.wsgi(scope, _replay(body, stay=False), send_whole)
         if held:
             await send(held.pop())
 
@@ -339,8 +330,9 @@ def _mcp_mount(wsgi_app):
     return HttpMount(wsgi_app)
 
 
-def _replay(body: bytes):
-    """An ASGI receive that gives the whole (already read) body once, then a disconnect."""
+def _replay(body: bytes, stay: bool = True):
+    """An ASGI receive that gives the whole (already read) body once, then a disconnect: at once, or (`stay`) never,
+    for an app that takes a disconnect for the client gone (the MCP transport)."""
     sent = False
 
     async def receive():
@@ -348,7 +340,8 @@ def _replay(body: bytes):
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.Event().wait()  # the client stays until the response is sent
+        if stay:
+            await asyncio.Event().wait()  # the client stays until the response is sent
         return {"type": "http.disconnect"}
 
     return receive
