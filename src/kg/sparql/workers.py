@@ -275,11 +275,15 @@ class QueryWorkerPool:
     def _hand(self, future: asyncio.Future, worker: _Worker) -> None:
         if future.done():  # the query was given up (or timed out) meanwhile: place and worker go to the next one
             with self._lock:
-                self._places += 1
-                self._idle.append(worker)
-                self._dispatch()
+                self._give_back(worker)
         else:
             future.set_result(worker)
+
+    def _give_back(self, worker: _Worker) -> None:
+        """A place and a worker handed to a query that no longer wants them: to the next one (under the lock)."""
+        self._places += 1
+        self._idle.append(worker)
+        self._dispatch()
 
     def _free_place(self) -> None:
         with self._lock:
@@ -333,9 +337,7 @@ class QueryWorkerPool:
             if waiter in self._waiting[waiter.light]:
                 self._waiting[waiter.light].remove(waiter)
             elif waiter.future.done() and not waiter.future.cancelled():
-                self._places += 1
-                self._idle.append(waiter.future.result())
-                self._dispatch()
+                self._give_back(waiter.future.result())
             # else: handed but not yet delivered; _hand finds the future cancelled and gives it back
 
     # queries
